@@ -1,0 +1,84 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+
+	"tandem/init/reap"
+	"tandem/init/seed"
+)
+
+const haproxyBinary = "/usr/sbin/haproxy"
+
+// checkHAProxy runs `haproxy -c` on the seed's configuration together with
+// the peers section tandem generates, when HAProxy is installed.
+func checkHAProxy(ctx context.Context, c *seed.Config) error {
+	if _, err := os.Stat(haproxyBinary); err != nil {
+		return nil // the image checks again at boot, where HAProxy exists
+	}
+	dir, err := os.MkdirTemp("", "tandem-check-")
+	if err != nil {
+		return fmt.Errorf("temporary folder: %w", err)
+	}
+	defer os.RemoveAll(dir)
+	user := c.HAProxy.File
+	if user == "" {
+		user = filepath.Join(dir, "inline-haproxy.cfg")
+		if err := os.WriteFile(user, []byte(c.HAProxy.Config), 0o600); err != nil {
+			return err
+		}
+	}
+	var peers strings.Builder
+	peers.WriteString("peers tandem\n")
+	fmt.Fprintf(&peers, "    peer %s %s:10000\n", c.Node.Name, c.Interlink.Address.Addr())
+	for i, p := range c.Interlink.Peers {
+		fmt.Fprintf(&peers, "    peer peer%d %s:10000\n", i, p)
+	}
+	gen := filepath.Join(dir, "tandem.cfg")
+	if err := os.WriteFile(gen, []byte(peers.String()), 0o600); err != nil {
+		return err
+	}
+	ctx, cancel := context.WithTimeout(ctx, seed.HAProxyCheckTimeout)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, haproxyBinary, "-c", "-L", c.Node.Name, "-f", user, "-f", gen)
+	out, err := reap.CombinedOutput(cmd)
+	if err == nil {
+		return nil
+	}
+	var ee *exec.ExitError
+	if !errors.As(err, &ee) {
+		return fmt.Errorf("run %s: %w", haproxyBinary, err)
+	}
+	if alerts := haproxyAlerts(string(out)); alerts != "" {
+		return errors.New(alerts)
+	}
+	return fmt.Errorf("haproxy -c: %v: %s", err, strings.TrimSpace(string(out)))
+}
+
+var (
+	alertPrefix = regexp.MustCompile(`^\[ALERT\]\s*\(\d+\)\s*:\s*(config\s*:\s*)?`)
+	parsingAt   = regexp.MustCompile(`parsing \[([^\]]+)\]\s*:\s*`)
+)
+
+// haproxyAlerts turns haproxy -c's ALERT lines into one line of
+// "file:line: message" parts, dropping its generic summary lines.
+func haproxyAlerts(out string) string {
+	var parts []string
+	for _, line := range strings.Split(out, "\n") {
+		if !alertPrefix.MatchString(line) {
+			continue
+		}
+		msg := alertPrefix.ReplaceAllString(line, "")
+		if strings.HasPrefix(msg, "Error(s) found") || strings.HasPrefix(msg, "Fatal errors found") {
+			continue
+		}
+		parts = append(parts, parsingAt.ReplaceAllString(msg, "$1: "))
+	}
+	return strings.Join(parts, "; ")
+}
