@@ -56,6 +56,11 @@ func openSocket(p Path, port uint16) (fd int, peers []unix.Sockaddr, err error) 
 		return fail("SO_PRIORITY", err)
 	}
 	if family == unix.AF_INET {
+		// A LAN path with no configured peer sends to the subnet's
+		// broadcast address.
+		if err := unix.SetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_BROADCAST, 1); err != nil {
+			return fail("SO_BROADCAST", err)
+		}
 		err = unix.SetsockoptInt(fd, unix.IPPROTO_IP, unix.IP_TOS, tosCS6)
 	} else {
 		err = unix.SetsockoptInt(fd, unix.IPPROTO_IPV6, unix.IPV6_TCLASS, tosCS6)

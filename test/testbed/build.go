@@ -44,7 +44,7 @@ func build() (string, error) {
 		return "", fmt.Errorf("testbed: build dir: %w", err)
 	}
 	cmd := exec.Command("go", "build", "-o", dir+"/",
-		"./test/cmd/"+progWeb, "./test/cmd/"+progProbe)
+		"./test/cmd/"+progWeb, "./test/cmd/"+progProbe, "./test/cmd/tandem-forge", "./cmd/tandem")
 	cmd.Dir = root
 	if out, err := cmd.CombinedOutput(); err != nil {
 		return "", fmt.Errorf("testbed: go build helpers: %w\n%s", err, out)
