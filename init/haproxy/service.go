@@ -214,7 +214,7 @@ func (s *Service) endEpochLocked() {
 // watch waits for the health endpoint to answer after a start, then probes
 // it until the run ends, killing HAProxy when it stops answering.
 func (s *Service) watch(ctx context.Context, started time.Time, pid int) {
-	if err := s.waitReady(ctx); err != nil {
+	if err := s.waitReady(ctx, pid); err != nil {
 		if ctx.Err() == nil {
 			s.kill(pid, fmt.Sprintf("not ready within %v: %v", s.cfg.StartTimeout, err))
 		}
@@ -264,8 +264,12 @@ func (s *Service) watch(ctx context.Context, started time.Time, pid int) {
 	}
 }
 
-// waitReady polls the health endpoint every 10 ms until it answers 200.
-func (s *Service) waitReady(ctx context.Context) error {
+// waitReady polls every 10 ms until the health endpoint answers 200 and
+// the master CLI lists a worker. The second condition matters: after
+// forking the first worker the 2.6 master re-executes itself ("wait
+// mode"), and a signal sent in that window (a soft-stop, a reload) is
+// lost. Once its CLI answers, the master runs its loop and handles signals.
+func (s *Service) waitReady(ctx context.Context, pid int) error {
 	ctx, cancel := context.WithTimeout(ctx, s.cfg.StartTimeout)
 	defer cancel()
 	t := time.NewTicker(10 * time.Millisecond)
@@ -273,7 +277,15 @@ func (s *Service) waitReady(ctx context.Context) error {
 	var last error
 	for {
 		if last = s.prober.probe(ctx, time.Second); last == nil {
-			return nil
+			pt, err := showProc(ctx, s.cfg.masterSocket())
+			switch {
+			case err != nil:
+				last = err
+			case pt.MasterPID != pid || len(pt.Workers) == 0:
+				last = fmt.Errorf("haproxy: master cli: master %d with workers %v, want master %d with a worker", pt.MasterPID, pt.Workers, pid)
+			default:
+				return nil
+			}
 		}
 		select {
 		case <-ctx.Done():

@@ -208,8 +208,8 @@ func testHang(t *testing.T, interval time.Duration) {
 	hung := waitEvent(t, f.svc, Hung, 5*time.Second)
 	lat := hung.At.Sub(t0)
 	t.Logf("SIGSTOP worker to Hung (probe every %v): %v (%s)", interval, lat, hung.Reason)
-	if max := time.Duration(5) * 2 * interval; lat > max+100*time.Millisecond {
-		t.Errorf("Hung after %v, want within about %v", lat, max)
+	if limit := time.Duration(5) * 2 * interval; lat > limit+100*time.Millisecond {
+		t.Errorf("Hung after %v, want within about %v", lat, limit)
 	}
 	down := waitEvent(t, f.svc, Down, 2*time.Second)
 	if !strings.Contains(down.Reason, "hung") {

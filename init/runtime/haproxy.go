@@ -50,9 +50,13 @@ func HAProxyConfig(c *seed.Config, runDir, binary string, ring *supervise.Ring, 
 			return haproxy.Config{}, fmt.Errorf("write inline configuration: %w", err)
 		}
 	}
-	probe := haproxy.Probe{Interval: 100 * time.Millisecond, Timeout: 100 * time.Millisecond, Failures: 3}
+	// A hung HAProxy is one that misses three health probes in a row. The
+	// timeout is generous: a busy machine may delay a healthy HAProxy by
+	// a few hundred milliseconds, and a spurious hang moves the VIP.
+	// A crash needs no probe: the supervisor sees the exit at once.
+	probe := haproxy.Probe{Interval: 200 * time.Millisecond, Timeout: time.Second, Failures: 3}
 	if profile == seed.ProfileFast {
-		probe = haproxy.Probe{Interval: 20 * time.Millisecond, Timeout: 50 * time.Millisecond, Failures: 3}
+		probe = haproxy.Probe{Interval: 50 * time.Millisecond, Timeout: 250 * time.Millisecond, Failures: 3}
 	}
 	return haproxy.Config{
 		Binary: binary, UserConfig: user, RunDir: runDir,

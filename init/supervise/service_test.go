@@ -228,8 +228,10 @@ func TestServiceStopGraceful(t *testing.T) {
 func TestServiceStopEscalates(t *testing.T) {
 	// Ignores the stop signal and SIGTERM: only SIGKILL ends it.
 	s := newService(t, Spec{
-		Name:        "stubborn",
-		Cmd:         func() *exec.Cmd { return exec.Command("sh", "-c", `trap "" USR1 TERM; echo ready; while :; do sleep 0.05; done`) },
+		Name: "stubborn",
+		Cmd: func() *exec.Cmd {
+			return exec.Command("sh", "-c", `trap "" USR1 TERM; echo ready; while :; do sleep 0.05; done`)
+		},
 		StopSignal:  syscall.SIGUSR1,
 		StopTimeout: 100 * time.Millisecond,
 		Log:         NewRing(10),
