@@ -10,7 +10,9 @@ import (
 	"regexp"
 	"strings"
 
+	"tandem/init/haproxy"
 	"tandem/init/reap"
+	"tandem/init/runtime"
 	"tandem/init/seed"
 )
 
@@ -27,26 +29,24 @@ func checkHAProxy(ctx context.Context, c *seed.Config) error {
 		return fmt.Errorf("temporary folder: %w", err)
 	}
 	defer os.RemoveAll(dir)
-	user := c.HAProxy.File
-	if user == "" {
-		user = filepath.Join(dir, "inline-haproxy.cfg")
-		if err := os.WriteFile(user, []byte(c.HAProxy.Config), 0o600); err != nil {
-			return err
-		}
-	}
-	var peers strings.Builder
-	peers.WriteString("peers tandem\n")
-	fmt.Fprintf(&peers, "    peer %s %s:10000\n", c.Node.Name, c.Interlink.Address.Addr())
-	for i, p := range c.Interlink.Peers {
-		fmt.Fprintf(&peers, "    peer peer%d %s:10000\n", i, p)
-	}
-	gen := filepath.Join(dir, "tandem.cfg")
-	if err := os.WriteFile(gen, []byte(peers.String()), 0o600); err != nil {
+	// Check exactly what the runtime will run: the operator's file plus
+	// the generated sections (peers, health, logging), as this node.
+	cfg, err := runtime.HAProxyConfig(c, dir, haproxyBinary, nil, c.Failover.Profile)
+	if err != nil {
 		return err
 	}
+	generated, err := haproxy.Render(cfg)
+	if err != nil {
+		return err
+	}
+	gen := filepath.Join(dir, "tandem.cfg")
+	if err := os.WriteFile(gen, []byte(generated), 0o600); err != nil {
+		return err
+	}
+	user := cfg.UserConfig
 	ctx, cancel := context.WithTimeout(ctx, seed.HAProxyCheckTimeout)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, haproxyBinary, "-c", "-L", c.Node.Name, "-f", user, "-f", gen)
+	cmd := exec.CommandContext(ctx, haproxyBinary, "-c", "-L", cfg.LocalPeer, "-f", user, "-f", gen)
 	out, err := reap.CombinedOutput(cmd)
 	if err == nil {
 		return nil
