@@ -46,7 +46,7 @@ func checkHAProxy(ctx context.Context, c *seed.Config) error {
 	user := cfg.UserConfig
 	ctx, cancel := context.WithTimeout(ctx, seed.HAProxyCheckTimeout)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, haproxyBinary, "-c", "-L", cfg.LocalPeer, "-f", user, "-f", gen)
+	cmd := exec.CommandContext(ctx, haproxyBinary, "-c", "-L", cfg.LocalPeer, "-f", gen, "-f", user)
 	out, err := reap.CombinedOutput(cmd)
 	if err == nil {
 		return nil

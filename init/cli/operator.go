@@ -16,6 +16,7 @@ func init() {
 	register("status", "[--json] [--control SOCKET]  the cluster, roles, VIPs, HAProxy, heartbeat and failovers", status)
 	register("standby", "[--control SOCKET]  hand the VIPs over now and stay standby", standby)
 	register("online", "[--control SOCKET]  clear standby, bans and fail counts", online)
+	register("reload", "[--control SOCKET]  check HAProxy's configuration and reload it without dropping connections", reload)
 	register("logs", "[-n LINES] [--control SOCKET]  recent tandem and HAProxy logs", logs)
 }
 
@@ -89,6 +90,11 @@ func simple(env Env, name, done string, call func(context.Context, *control.Clie
 	}
 	fmt.Fprintln(env.Stdout, done)
 	return 0
+}
+
+func reload(env Env) int {
+	return simple(env, "reload", "HAProxy reloaded",
+		func(ctx context.Context, c *control.Client) error { return c.Reload(ctx) })
 }
 
 func logs(env Env) int {

@@ -68,6 +68,11 @@ func (c *Client) Online(ctx context.Context) error {
 	return c.do(ctx, http.MethodPost, "/online", nil)
 }
 
+// Reload asks the node to check and reload HAProxy.
+func (c *Client) Reload(ctx context.Context) error {
+	return c.do(ctx, http.MethodPost, "/reload", nil)
+}
+
 // Logs fetches up to n recent log lines.
 func (c *Client) Logs(ctx context.Context, n int) ([]string, error) {
 	var lines []string

@@ -23,6 +23,9 @@ type Runtime interface {
 	Standby(ctx context.Context) error
 	// Online clears operator standby, bans and fail counts.
 	Online(ctx context.Context) error
+	// Reload checks HAProxy's configuration and reloads it without
+	// dropping connections.
+	Reload(ctx context.Context) error
 	// Logs returns up to n recent log lines, oldest first.
 	Logs(n int) []string
 }
@@ -65,6 +68,9 @@ func handler(rt Runtime) http.Handler {
 	})
 	mux.HandleFunc("POST /online", func(w http.ResponseWriter, r *http.Request) {
 		writeResult(w, rt.Online(r.Context()))
+	})
+	mux.HandleFunc("POST /reload", func(w http.ResponseWriter, r *http.Request) {
+		writeResult(w, rt.Reload(r.Context()))
 	})
 	mux.HandleFunc("GET /logs", func(w http.ResponseWriter, r *http.Request) {
 		n, err := strconv.Atoi(r.URL.Query().Get("n"))

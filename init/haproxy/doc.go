@@ -1,6 +1,6 @@
 // Package haproxy runs HAProxy as a supervised service of the appliance.
 //
-// The operator's haproxy.cfg is loaded unchanged, followed by a generated
+// The operator's haproxy.cfg is loaded unchanged, after a generated
 // tandem.cfg (Render) that adds what the appliance needs: the stats socket
 // with expose-fd listeners for seamless reloads, logging to our syslog
 // socket, the "peers tandem" section that keeps stick tables in sync over

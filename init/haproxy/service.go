@@ -99,7 +99,10 @@ func (s *Service) command() *exec.Cmd {
 	if s.cfg.LocalPeer != "" {
 		args = append(args, "-L", s.cfg.LocalPeer)
 	}
-	args = append(args, "-f", s.cfg.UserConfig, "-f", s.cfg.generatedPath())
+	// tandem.cfg first: its global log line must exist before the
+	// operator's "log global" copies it, and its named defaults stay
+	// away from the operator's proxies.
+	args = append(args, "-f", s.cfg.generatedPath(), "-f", s.cfg.UserConfig)
 	cmd := exec.Command(s.cfg.Binary, args...)
 	cmd.Dir = s.cfg.RunDir
 	return cmd
@@ -130,7 +133,7 @@ func (s *Service) Check(ctx context.Context) error {
 	if err := s.writeGenerated(); err != nil {
 		return err
 	}
-	return CheckFileAs(ctx, s.cfg.Binary, s.cfg.LocalPeer, s.cfg.UserConfig, s.cfg.generatedPath())
+	return CheckFileAs(ctx, s.cfg.Binary, s.cfg.LocalPeer, s.cfg.generatedPath(), s.cfg.UserConfig)
 }
 
 // beforeStart gates every (re)start on a passing config check.

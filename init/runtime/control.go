@@ -25,5 +25,11 @@ func (n *node) Online(ctx context.Context) error {
 	return n.engine.submit(ctx, failover.OperatorOnline{Now: time.Now()})
 }
 
+// Reload checks HAProxy's configuration and reloads it seamlessly.
+func (n *node) Reload(ctx context.Context) error {
+	n.log.Info("operator: HAProxy reload requested")
+	return n.haproxy.svc.Reload(ctx)
+}
+
 // Logs returns recent log lines.
 func (n *node) Logs(lines int) []string { return formatLines(n.ring.Lines(lines)) }

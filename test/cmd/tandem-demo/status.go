@@ -1,0 +1,5 @@
+package main
+
+import "tandem/init/control"
+
+type statusT = control.Status
