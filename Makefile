@@ -9,8 +9,12 @@ STATICCHECK_VERSION ?= 2026.2.2
 # baseline, dnsmasq for DHCP, nftables for fault injection, QEMU and OVMF
 # for VM boots, mtools/dosfstools/gdisk to check disk images.
 TEST_PACKAGES = haproxy keepalived dnsmasq-base nftables iproute2 iputils-ping \
-	procps psmisc kmod stress-ng mtools dosfstools gdisk fdisk \
+	procps psmisc kmod cpio stress-ng mtools dosfstools gdisk fdisk \
 	qemu-system-x86 ovmf systemd-boot-efi ca-certificates
+
+# The image tests build from real Debian packages, downloaded once into
+# this cache (apt-get download), and boot the result in QEMU.
+export TANDEM_DEBS ?= $(HOME)/.cache/tandem/debs
 
 GO_SOURCES := $(shell find . -name '*.go' -not -path './out/*') go.mod go.sum
 

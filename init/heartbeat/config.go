@@ -20,8 +20,8 @@ type Profile struct {
 var (
 	// DefaultProfile: a heartbeat every 50 ms, the peer dead after 300 ms.
 	DefaultProfile = Profile{Interval: 50 * time.Millisecond, DeadAfter: 300 * time.Millisecond}
-	// FastProfile: a heartbeat every 5 ms, the peer dead after 25 ms.
-	FastProfile = Profile{Interval: 5 * time.Millisecond, DeadAfter: 25 * time.Millisecond}
+	// FastProfile: a heartbeat every 5 ms, the peer dead after 20 ms.
+	FastProfile = Profile{Interval: 5 * time.Millisecond, DeadAfter: 20 * time.Millisecond}
 )
 
 // Config describes one node's heartbeat channel.

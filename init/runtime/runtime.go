@@ -226,9 +226,17 @@ func seedVIPs(c *seed.Config) []vip.VIP {
 
 // profileTiming maps the seed's profile to the machine's and the
 // heartbeat's timing.
+//
+// The fast profile detects a dead peer after four missed heartbeats (20 ms);
+// the slower timers (start-up wait, probe retry, ban clearing) stay those
+// of the default profile, because they guard against flapping, not
+// against outage.
 func profileTiming(p seed.Profile) (failover.Timing, heartbeat.Profile) {
 	if p == seed.ProfileFast {
-		return failover.FastTiming(), heartbeat.FastProfile
+		t := failover.DefaultTiming()
+		t.Interval = heartbeat.FastProfile.Interval
+		t.DeadAfter = heartbeat.FastProfile.DeadAfter
+		return t, heartbeat.FastProfile
 	}
 	return failover.DefaultTiming(), heartbeat.DefaultProfile
 }
@@ -238,7 +246,7 @@ func profileTiming(p seed.Profile) (failover.Timing, heartbeat.Profile) {
 // millisecond here is outage.
 func probeWait(p seed.Profile) time.Duration {
 	if p == seed.ProfileFast {
-		return 4 * time.Millisecond
+		return 3 * time.Millisecond
 	}
 	return 20 * time.Millisecond
 }

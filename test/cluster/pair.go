@@ -94,15 +94,35 @@ func (p *Pair) StartNode(node string) error {
 }
 
 // Holder says which node has the VIP on its data NIC: "lb1", "lb2", ""
-// for neither, or "lb1+lb2" for both.
+// for neither, or "lb1+lb2" for both. A NIC that is down holds nothing on
+// the LAN: a node killed hard (links down, then SIGKILL) may keep the
+// address on its dead link when the kill beats its own reaction.
 func (p *Pair) Holder() string {
 	var h []string
 	for _, n := range []string{testbed.LB1, testbed.LB2} {
-		if p.Bed.HasAddr(n, "eth0", testbed.VIP.Addr()) {
+		if p.Bed.HasAddr(n, "eth0", testbed.VIP.Addr()) && p.linkUp(n, "eth0") {
 			h = append(h, n)
 		}
 	}
 	return strings.Join(h, "+")
+}
+
+// linkUp reports whether node's dev is administratively up.
+func (p *Pair) linkUp(node, dev string) bool {
+	out, err := p.Bed.Exec(node, "ip", "-o", "link", "show", "dev", dev)
+	if err != nil {
+		return false
+	}
+	i, j := strings.IndexByte(out, '<'), strings.IndexByte(out, '>')
+	if i < 0 || j < i {
+		return false
+	}
+	for _, f := range strings.Split(out[i+1:j], ",") {
+		if f == "UP" {
+			return true
+		}
+	}
+	return false
 }
 
 // WaitHolder waits until exactly one node holds the VIP and returns it.
