@@ -38,6 +38,7 @@ type pid1 struct {
 	wd       *boot.Watchdog
 	devLog   *supervise.SyslogListener
 	requests chan boot.Request // from the console
+	flush    func()            // shutdown: write what is queued for the console
 
 	mu       sync.Mutex
 	found    *seed.Found

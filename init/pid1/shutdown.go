@@ -29,7 +29,33 @@ func (p *pid1) shutdown(req boot.Request, stopConsole context.CancelFunc, consol
 	if req.Signal != nil {
 		by = "signal " + req.Signal.String()
 	}
-	p.log.Logf("shutdown: %s requested by %s", req.Action, by)
+	// The prompt holds log lines while it is open (a console reboot leaves
+	// it open), and would drop them when it ends: from here on the log goes
+	// straight to the console.
+	stopConsole()
+	select {
+	case <-consoleDone:
+	case <-time.After(time.Second):
+	}
+	echoDone := make(chan struct{})
+	echoCtx, stopEcho := context.WithCancel(context.Background())
+	boot.Go("console echo", nil, func() {
+		defer close(echoDone)
+		for {
+			select {
+			case l := <-p.log.queue.C():
+				fmt.Fprintln(out, l)
+			case <-echoCtx.Done():
+				return
+			}
+		}
+	})
+	p.flush = func() {
+		stopEcho()
+		<-echoDone
+		p.flushConsole(out)
+	}
+	p.log.Logf("shutdown: %s requested by %s; the console prompt is closed", req.Action, by)
 
 	// Keep feeding the watchdog while the steps run (each is bounded); it
 	// is disarmed just before the final reboot.
@@ -64,12 +90,7 @@ func (p *pid1) shutdown(req boot.Request, stopConsole context.CancelFunc, consol
 	(&boot.Shutdown{Steps: steps, Log: p.log.Log}).Run(context.Background())
 
 	// Only reached when reboot(2) is not ours (or failed).
-	stopConsole()
-	select {
-	case <-consoleDone:
-	case <-time.After(time.Second):
-	}
-	p.flushConsole(out)
+	p.flush()
 	if !p.reboots {
 		os.Exit(0)
 	}
@@ -86,6 +107,8 @@ func (p *pid1) reboot(cmd int) error {
 		p.log.Log("shutdown: not the initial PID namespace; exiting with status 0 instead of reboot(2)")
 		return nil
 	}
+	p.log.Log("shutdown: reboot(2) now")
+	p.flush() // the last lines reach the console before the machine goes
 	return unix.Reboot(cmd)
 }
 

@@ -233,11 +233,16 @@ func workDir(t *testing.T) string {
 	return dir
 }
 
-// repoFile is a file of the repository, from this package's folder.
+// repoRoot is the repository's folder, found from this file's.
+func repoRoot() string {
+	_, here, _, _ := runtime.Caller(0)
+	return filepath.Join(filepath.Dir(here), "..", "..")
+}
+
+// repoFile is a file of the repository.
 func repoFile(t *testing.T, rel string) []byte {
 	t.Helper()
-	_, here, _, _ := runtime.Caller(0)
-	b, err := os.ReadFile(filepath.Join(filepath.Dir(here), "..", "..", rel))
+	b, err := os.ReadFile(filepath.Join(repoRoot(), rel))
 	if err != nil {
 		t.Fatal(err)
 	}
