@@ -74,7 +74,6 @@ func Start(cfg Config, logf func(string)) (*Members, error) {
 	if err != nil {
 		return nil, fmt.Errorf("membership: start on %s: %w", netip.AddrPortFrom(cfg.Bind, cfg.port()), err)
 	}
-	m.join()
 	ctx, cancel := context.WithCancel(context.Background())
 	m.stop = cancel
 	m.rejoined.Add(1)
@@ -95,8 +94,13 @@ func (m *Members) join() {
 // rejoinLoop retries the peers whenever this node is alone: memberlist
 // stops probing a node it declared dead, so after a partition heals
 // neither side would contact the other again by itself.
+//
+// The first join happens here too, in the background: a peer that is down
+// would hold the caller for memberlist's dial timeout (2 s), and the
+// runtime's HAProxy start must not wait for it.
 func (m *Members) rejoinLoop(ctx context.Context) {
 	defer m.rejoined.Done()
+	m.join()
 	t := time.NewTicker(rejoinEvery)
 	defer t.Stop()
 	for {
