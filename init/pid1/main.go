@@ -53,6 +53,10 @@ func Main() {
 	p := &pid1{start: time.Now(), ring: supervise.NewRing(4000), requests: make(chan boot.Request, 1), rtErr: errNoSeed}
 	p.log = newLogger(p.ring)
 	ctx := context.Background()
+	// An init works from the root: the directory it was started in may be
+	// hidden by the mounts below (a fresh /tmp), and a child that inherits
+	// a vanished working directory (HAProxy) refuses to start.
+	_ = os.Chdir("/")
 
 	// Mounts first: /proc, /sys and /dev are what everything else needs.
 	results := boot.Mount(boot.DefaultMounts, "/")
