@@ -15,7 +15,11 @@ func Render(w io.Writer, s Status) {
 		if t.IsZero() {
 			return "never"
 		}
-		return t.Format("15:04:05.000") + " (" + round(now.Sub(t)) + " ago)"
+		d := now.Sub(t)
+		if d < 0 { // a heartbeat that landed while the status was taken
+			d = 0
+		}
+		return t.Format("15:04:05.000") + " (" + round(d) + " ago)"
 	}
 	p := func(format string, args ...any) { fmt.Fprintf(w, format+"\n", args...) }
 

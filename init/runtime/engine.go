@@ -38,7 +38,6 @@ type engine struct {
 	rtt       map[string]time.Duration
 
 	drainTimer *time.Timer
-	probeSeq   uint64
 }
 
 func newEngine(log *slog.Logger, m *failover.Machine, holder *vip.Holder, hb *heartbeat.Channel,

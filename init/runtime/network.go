@@ -79,9 +79,9 @@ func startDHCP(ctx context.Context, link netlink.Link, log *slog.Logger) {
 		Logf: func(format string, args ...any) { log.Info("dhcp: " + fmt.Sprintf(format, args...)) },
 	}}
 	goSafe(log, "dhcp "+link.Attrs().Name, func() {
-		if err := d.Run(ctx); err != nil && ctx.Err() == nil {
-			log.Error("dhcp: client stopped", "link", link.Attrs().Name, "err", err)
-		}
+		// Run returns only when ctx ends (it retries with backoff).
+		err := d.Run(ctx)
+		log.Info("dhcp: client stopped", "link", link.Attrs().Name, "reason", err.Error())
 	})
 	goSafe(log, "dhcp events "+link.Attrs().Name, func() {
 		for {
