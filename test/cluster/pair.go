@@ -24,6 +24,8 @@ var Nodes = map[string]string{testbed.LB1: "haproxy1.toml", testbed.LB2: "haprox
 type Options struct {
 	// Profile is the seed's failover.profile; empty keeps the example's.
 	Profile string
+	// Preferred, when set, turns failback on with this preferred node.
+	Preferred string
 }
 
 // Pair is tandem running on lb1 and lb2.
@@ -65,6 +67,9 @@ func copySeed(from, to, name string, opts Options) error {
 	s := string(b)
 	if opts.Profile != "" {
 		s = strings.Replace(s, `profile = "default"`, fmt.Sprintf("profile = %q", opts.Profile), 1)
+	}
+	if opts.Preferred != "" {
+		s = strings.Replace(s, "failback = false", fmt.Sprintf("failback = true\npreferred = %q", opts.Preferred), 1)
 	}
 	if err := os.WriteFile(filepath.Join(to, "seed.toml"), []byte(s), 0o644); err != nil {
 		return err

@@ -393,3 +393,34 @@ func TestK_CPUStarvation(t *testing.T) {
 		t.Errorf("role changes under CPU starvation: %v", after.Failovers)
 	}
 }
+
+// TestFailback: with failback on and haproxy2 preferred, lb2 wins the
+// simultaneous start, and after it dies and returns it takes the VIP back
+// from lb1, without a failed request.
+func TestFailbackToPreferred(t *testing.T) {
+	p, active := setup(t, Options{Preferred: "haproxy2"})
+	if active != testbed.LB2 {
+		t.Fatalf("preferred haproxy2 (lb2) should win the start, but %s holds the VIP", active)
+	}
+	if _, err := p.Bed.KillHard(testbed.LB2); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := p.WaitHolder(testbed.LB1, 5*time.Second); err != nil {
+		t.Fatal(err)
+	}
+	probe := startProbe(t, p)
+	if err := p.Bed.Revive(testbed.LB2); err != nil {
+		t.Fatal(err)
+	}
+	if err := p.StartNode(testbed.LB2); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := p.WaitHolder(testbed.LB2, 10*time.Second); err != nil {
+		t.Fatalf("no failback to the preferred node: %v", err)
+	}
+	time.Sleep(3 * time.Second)
+	res := stopProbe(t, probe)
+	if res.Failed != 0 {
+		t.Errorf("%d requests failed during the failback: %v", res.Failed, res)
+	}
+}
