@@ -62,7 +62,9 @@ func Parse(ctx context.Context, path string, data []byte, opts Options) (*Config
 func syntaxProblem(path string, err error) error {
 	var pe toml.ParseError
 	if errors.As(err, &pe) {
-		return Problems{{File: path, Line: pe.Position.Line, Col: pe.Position.Col,
+		// The parser reports some errors (an unterminated string at the
+		// end of the input) at line 0; an operator needs a real place.
+		return Problems{{File: path, Line: max(pe.Position.Line, 1), Col: max(pe.Position.Col, 1),
 			Key: pe.LastKey, Msg: "TOML syntax: " + pe.Message}}
 	}
 	return Problems{{File: path, Line: 1, Col: 1, Msg: "TOML syntax: " + err.Error()}}
