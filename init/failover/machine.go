@@ -100,7 +100,7 @@ func (m *Machine) Step(ev Event) []Action {
 	m.now = now
 	before := m.State()
 	out := m.handle(ev, now, nil)
-	if m.role == before.role() {
+	if m.role == before.Role() {
 		out = m.reconcile(now, out) // at most one transition per step
 	}
 	if !m.State().sameContent(before) {

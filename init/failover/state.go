@@ -57,8 +57,8 @@ func (s PeerState) sameContent(o PeerState) bool {
 	return s == o
 }
 
-// role is the role a broadcast state describes.
-func (s PeerState) role() Role {
+// Role is the role a broadcast state describes.
+func (s PeerState) Role() Role {
 	switch {
 	case s.Holds:
 		return Active

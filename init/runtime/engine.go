@@ -35,8 +35,8 @@ type engine struct {
 	payload   []byte
 	peerMACs  map[string]string // MAC -> peer node name
 	peerHolds map[string]time.Time
-	rtt       map[string]time.Duration
 
+	sent       failover.PeerState // the state payload encodes; run's goroutine only
 	drainTimer *time.Timer
 }
 
@@ -48,7 +48,6 @@ func newEngine(log *slog.Logger, m *failover.Machine, holder *vip.Holder, hb *he
 		internal:  make(chan failover.Event, 16),
 		peerMACs:  map[string]string{},
 		peerHolds: map[string]time.Time{},
-		rtt:       map[string]time.Duration{},
 	}
 	e.publish()
 	return e
@@ -138,9 +137,6 @@ func (e *engine) heard(ctx context.Context, h heartbeat.Heard) {
 	for _, m := range w.MACs {
 		e.peerMACs[m] = w.State.Node
 	}
-	if h.RTT > 0 {
-		e.rtt[h.Path] = h.RTT
-	}
 	if w.State.Holds {
 		if _, ok := e.peerHolds[w.State.Node]; !ok {
 			e.peerHolds[w.State.Node] = h.At
@@ -182,7 +178,7 @@ func (e *engine) do(ctx context.Context, a failover.Action) {
 	case failover.ReleaseVIP:
 		e.release(ctx)
 	case failover.Broadcast:
-		e.setPayload(a.State)
+		e.setPayload(a.State) // before Kick: the send thread reads it
 		e.hb.Kick()
 	case failover.RequestHandover:
 		if e.members != nil {
@@ -272,22 +268,27 @@ func vipList(vs []vip.VIP) string {
 	return strings.Join(s, ",")
 }
 
+// setPayload makes s what the heartbeat sends. It encodes only when s
+// changed: publish calls it after every step, ticks included.
 func (e *engine) setPayload(s failover.PeerState) {
+	if s == e.sent && e.payload != nil {
+		return
+	}
 	p := encodeState(s, e.ownMACs)
 	e.mu.Lock()
 	e.payload = p
 	e.mu.Unlock()
+	e.sent = s
 }
 
 // publish refreshes the snapshot the control socket reads and the payload
 // the heartbeat sends.
 func (e *engine) publish() {
 	snap := e.m.Snapshot()
-	p := encodeState(e.m.State(), e.ownMACs)
 	e.mu.Lock()
 	e.snap = snap
-	e.payload = p
 	e.mu.Unlock()
+	e.setPayload(e.m.State())
 }
 
 // currentPayload is the heartbeat's payload source.

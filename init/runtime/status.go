@@ -21,10 +21,6 @@ func (n *node) status() control.Status {
 	e := n.engine
 	e.mu.Lock()
 	snap := e.snap
-	rtt := make(map[string]time.Duration, len(e.rtt))
-	for k, v := range e.rtt {
-		rtt[k] = v
-	}
 	peerHolds := make(map[string]time.Time, len(e.peerHolds))
 	for k, v := range e.peerHolds {
 		peerHolds[k] = v
@@ -64,7 +60,7 @@ func (n *node) status() control.Status {
 		}
 		st := p.State
 		s.Nodes = append(s.Nodes, control.Node{
-			Name: st.Node, Online: p.Alive, Role: roleName(peerRole(st), st.Banned), Eligible: st.Eligible,
+			Name: st.Node, Online: p.Alive, Role: roleName(st.Role(), st.Banned), Eligible: st.Eligible,
 			FailCount: st.FailCount, Banned: st.Banned, Standby: st.Standby,
 			LastSeen: last, Incarnation: st.Incarnation,
 		})
@@ -81,7 +77,7 @@ func (n *node) status() control.Status {
 		s.VIPs = append(s.VIPs, control.VIP{Address: v.Address.String(), Interface: v.Interface, Holder: holder, Since: since})
 	}
 	s.HAProxy = n.haproxyStatus()
-	s.Paths = n.pathStatus(snap, rtt)
+	s.Paths = n.pathStatus()
 	if n.members != nil {
 		for _, m := range n.members.Members() {
 			s.Members = append(s.Members, control.Member{Name: m.Name, Addr: m.Addr.String(), State: m.State})
@@ -94,16 +90,6 @@ func (n *node) status() control.Status {
 	}
 	s.Warnings = n.warnings()
 	return s
-}
-
-func peerRole(st failover.PeerState) failover.Role {
-	switch {
-	case st.Holds:
-		return failover.Active
-	case st.Probing:
-		return failover.Probing
-	}
-	return failover.Standby
 }
 
 func roleName(r failover.Role, banned bool) string {
@@ -123,7 +109,7 @@ func (n *node) peerNames() []string {
 	return out
 }
 
-func (n *node) pathStatus(snap failover.Snapshot, rtt map[string]time.Duration) []control.Path {
+func (n *node) pathStatus() []control.Path {
 	stats := n.hb.Stats()
 	names := make([]string, 0, len(stats.Paths))
 	for name := range stats.Paths {
@@ -138,13 +124,9 @@ func (n *node) pathStatus(snap failover.Snapshot, rtt map[string]time.Duration) 
 		for _, d := range ps.Dropped {
 			dropped += d
 		}
-		r := ps.LastRTT
-		if r == 0 {
-			r = rtt[name]
-		}
 		out = append(out, control.Path{
 			Name: name, Up: !ps.LastHeard.IsZero() && time.Since(ps.LastHeard) < dead,
-			LastHeard: ps.LastHeard, RTT: control.Duration(r),
+			LastHeard: ps.LastHeard, RTT: control.Duration(ps.LastRTT),
 			Sent: ps.Sent, Received: ps.Received, Dropped: dropped,
 		})
 	}
