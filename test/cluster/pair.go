@@ -38,7 +38,7 @@ type Pair struct {
 // Start writes the seeds and starts `tandem run` on both nodes at once.
 func Start(bed *testbed.Bed, opts Options) (*Pair, error) {
 	p := &Pair{Bed: bed, Procs: map[string]*testbed.Proc{}, opts: opts}
-	root, err := moduleRoot()
+	root, err := testbed.ModuleRoot()
 	if err != nil {
 		return nil, err
 	}
@@ -229,12 +229,4 @@ func (p *Pair) Logs() string {
 		}
 	}
 	return b.String()
-}
-
-func moduleRoot() (string, error) {
-	out, err := exec.Command("go", "env", "GOMOD").Output()
-	if err != nil {
-		return "", fmt.Errorf("go env GOMOD: %w", err)
-	}
-	return filepath.Dir(strings.TrimSpace(string(out))), nil
 }

@@ -34,7 +34,7 @@ func binaries() (string, error) {
 }
 
 func build() (string, error) {
-	root, err := moduleRoot()
+	root, err := ModuleRoot()
 	if err != nil {
 		return "", err
 	}
@@ -52,9 +52,9 @@ func build() (string, error) {
 	return dir, nil
 }
 
-// moduleRoot asks the go command where the tandem module lives; tests run
+// ModuleRoot asks the go command where the tandem module lives; tests run
 // with the package directory as working directory, which is inside it.
-func moduleRoot() (string, error) {
+func ModuleRoot() (string, error) {
 	out, err := exec.Command("go", "env", "GOMOD").Output()
 	if err != nil {
 		return "", fmt.Errorf("testbed: go env GOMOD: %w", err)
