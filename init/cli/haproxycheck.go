@@ -5,13 +5,11 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
 
 	"tandem/init/haproxy"
-	"tandem/init/reap"
 	"tandem/init/runtime"
 	"tandem/init/seed"
 )
@@ -43,30 +41,24 @@ func checkHAProxy(ctx context.Context, c *seed.Config) error {
 	if err := os.WriteFile(gen, []byte(generated), 0o600); err != nil {
 		return err
 	}
-	user := cfg.UserConfig
 	ctx, cancel := context.WithTimeout(ctx, seed.HAProxyCheckTimeout)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, haproxyBinary, "-c", "-L", cfg.LocalPeer, "-f", gen, "-f", user)
-	out, err := reap.CombinedOutput(cmd)
-	if err == nil {
-		return nil
+	err = haproxy.CheckFileAs(ctx, haproxyBinary, cfg.LocalPeer, gen, cfg.UserConfig)
+	var ce *haproxy.CheckError
+	if errors.As(err, &ce) {
+		if alerts := haproxyAlerts(ce.Messages); alerts != "" {
+			return errors.New(alerts)
+		}
 	}
-	var ee *exec.ExitError
-	if !errors.As(err, &ee) {
-		return fmt.Errorf("run %s: %w", haproxyBinary, err)
-	}
-	if alerts := haproxyAlerts(string(out)); alerts != "" {
-		return errors.New(alerts)
-	}
-	return fmt.Errorf("haproxy -c: %v: %s", err, strings.TrimSpace(string(out)))
+	return err
 }
 
 var (
-	alertPrefix = regexp.MustCompile(`^\[ALERT\]\s*\(\d+\)\s*:\s*(config\s*:\s*)?`)
+	alertPrefix = regexp.MustCompile(`^\[ALERT\]\s*(\(\d+\)\s*:\s*)?(config\s*:\s*)?`)
 	parsingAt   = regexp.MustCompile(`parsing \[([^\]]+)\]\s*:\s*`)
 )
 
-// haproxyAlerts turns haproxy -c's ALERT lines into one line of
+// haproxyAlerts turns haproxy -c's ALERT lines (as CheckFileAs keeps them) into one line of
 // "file:line: message" parts, dropping its generic summary lines.
 func haproxyAlerts(out string) string {
 	var parts []string

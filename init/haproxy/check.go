@@ -42,9 +42,20 @@ func CheckFileAs(ctx context.Context, binary, localPeer string, files ...string)
 		if msg == "" {
 			msg = err.Error()
 		}
-		return fmt.Errorf("haproxy: check %s: %s", strings.Join(files, " "), msg)
+		return &CheckError{Files: files, Messages: msg}
 	}
 	return nil
+}
+
+// CheckError is HAProxy refusing a configuration (or failing to run).
+// Messages holds its ALERT/WARNING lines, one per line, without pids.
+type CheckError struct {
+	Files    []string
+	Messages string
+}
+
+func (e *CheckError) Error() string {
+	return fmt.Sprintf("haproxy: check %s: %s", strings.Join(e.Files, " "), e.Messages)
 }
 
 var levelPID = regexp.MustCompile(`^\[(\w+)\]\s+\(\d+\) : `)
