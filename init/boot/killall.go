@@ -5,8 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"strconv"
-	"strings"
 	"time"
 
 	"golang.org/x/sys/unix"
@@ -65,19 +63,11 @@ func waitGone(ctx context.Context, d time.Duration) bool {
 // remaining counts live processes other than ourselves, leaving out kernel
 // threads and zombies (a zombie has exited; its parent or reap collects it).
 func remaining() int {
-	entries, err := os.ReadDir("/proc")
-	if err != nil {
-		return 0
-	}
+	procs, _ := reap.Procs()
 	self := os.Getpid()
 	n := 0
-	for _, e := range entries {
-		pid, err := strconv.Atoi(e.Name())
-		if err != nil || pid == self {
-			continue
-		}
-		state, flags, ok := statStateFlags(pid)
-		if !ok || state == "Z" || state == "X" || flags&pfKthread != 0 {
+	for _, p := range procs {
+		if p.PID == self || p.State == 'Z' || p.State == 'X' || p.Flags&pfKthread != 0 {
 			continue
 		}
 		n++
@@ -85,41 +75,12 @@ func remaining() int {
 	return n
 }
 
-// statStateFlags reads the state and flags fields of /proc/PID/stat.
-func statStateFlags(pid int) (string, uint64, bool) {
-	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
-	if err != nil {
-		return "", 0, false
-	}
-	s := string(b)
-	i := strings.LastIndexByte(s, ')')
-	if i < 0 {
-		return "", 0, false
-	}
-	f := strings.Fields(s[i+1:])
-	if len(f) < 7 {
-		return "", 0, false
-	}
-	flags, err := strconv.ParseUint(f[6], 10, 64)
-	if err != nil {
-		return "", 0, false
-	}
-	return f[0], flags, true
-}
-
 // Zombies counts zombie processes visible in /proc (for tests and status).
 func Zombies() int {
-	entries, err := os.ReadDir("/proc")
-	if err != nil {
-		return 0
-	}
+	procs, _ := reap.Procs()
 	n := 0
-	for _, e := range entries {
-		pid, err := strconv.Atoi(e.Name())
-		if err != nil {
-			continue
-		}
-		if state, _, ok := statStateFlags(pid); ok && state == "Z" {
+	for _, p := range procs {
+		if p.State == 'Z' {
 			n++
 		}
 	}

@@ -6,12 +6,11 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
-	"strconv"
-	"strings"
 	"sync"
 	"syscall"
 	"time"
 
+	"tandem/init/reap"
 	"tandem/init/supervise"
 )
 
@@ -424,37 +423,7 @@ func (s *Service) Status() Status {
 	s.mu.Unlock()
 	st.Restarts = s.sup.Restarts()
 	if pid != 0 {
-		st.WorkerPIDs = childrenOf(pid)
+		st.WorkerPIDs = reap.Children(pid)
 	}
 	return st
-}
-
-// childrenOf lists the PIDs whose parent is pid, from /proc.
-func childrenOf(pid int) []int {
-	entries, err := os.ReadDir("/proc")
-	if err != nil {
-		return nil
-	}
-	want := strconv.Itoa(pid)
-	var out []int
-	for _, e := range entries {
-		p, err := strconv.Atoi(e.Name())
-		if err != nil {
-			continue
-		}
-		b, err := os.ReadFile("/proc/" + e.Name() + "/stat")
-		if err != nil {
-			continue
-		}
-		st := string(b)
-		i := strings.LastIndexByte(st, ')')
-		if i < 0 {
-			continue
-		}
-		f := strings.Fields(st[i+1:])
-		if len(f) >= 2 && f[1] == want && f[0] != "Z" {
-			out = append(out, p)
-		}
-	}
-	return out
 }

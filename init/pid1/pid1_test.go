@@ -118,9 +118,3 @@ func TestSeedDNSKeepsOrderDropsDuplicates(t *testing.T) {
 		t.Errorf("seedDNS = %v", got)
 	}
 }
-
-func TestZombieStat(t *testing.T) {
-	if !zombieStat("12 (a b) Z 1 2") || zombieStat("12 (a) Z) S 1 2") {
-		t.Error("zombieStat misreads the state after the last parenthesis")
-	}
-}

@@ -5,13 +5,12 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"strconv"
-	"strings"
 	"time"
 
 	"golang.org/x/sys/unix"
 
 	"tandem/init/boot"
+	"tandem/init/reap"
 )
 
 const (
@@ -137,28 +136,15 @@ func (p *pid1) stopRuntime(ctx context.Context) error {
 
 // countProcs counts live processes whose command name is comm.
 func countProcs(comm string) int {
-	entries, err := os.ReadDir("/proc")
+	procs, err := reap.Procs()
 	if err != nil {
 		return -1
 	}
 	n := 0
-	for _, e := range entries {
-		if _, err := strconv.Atoi(e.Name()); err != nil {
-			continue
-		}
-		b, err := os.ReadFile("/proc/" + e.Name() + "/comm")
-		if err == nil && strings.TrimSpace(string(b)) == comm {
-			if st, err := os.ReadFile("/proc/" + e.Name() + "/stat"); err == nil && zombieStat(string(st)) {
-				continue
-			}
+	for _, p := range procs {
+		if p.Comm == comm && p.State != 'Z' {
 			n++
 		}
 	}
 	return n
-}
-
-// zombieStat reports whether a /proc/PID/stat line is a zombie's.
-func zombieStat(stat string) bool {
-	i := strings.LastIndexByte(stat, ')')
-	return i >= 0 && i+2 < len(stat) && stat[i+2] == 'Z'
 }

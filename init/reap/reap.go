@@ -7,10 +7,8 @@ package reap
 
 import (
 	"errors"
-	"fmt"
 	"os"
 	"os/exec"
-	"strconv"
 	"strings"
 	"sync"
 
@@ -75,49 +73,20 @@ func CombinedOutput(cmd *exec.Cmd) ([]byte, error) {
 func Orphans() (int, error) {
 	mu.Lock()
 	defer mu.Unlock()
-	self := os.Getpid()
-	entries, err := os.ReadDir("/proc")
+	procs, err := Procs()
 	if err != nil {
-		return 0, fmt.Errorf("reap: list /proc: %w", err)
+		return 0, err
 	}
+	self := os.Getpid()
 	n := 0
-	for _, e := range entries {
-		pid, err := strconv.Atoi(e.Name())
-		if err != nil || owned[pid] {
-			continue
-		}
-		ppid, zombie, ok := procState(pid)
-		if !ok || ppid != self || !zombie {
+	for _, p := range procs {
+		if owned[p.PID] || p.PPID != self || p.State != 'Z' {
 			continue
 		}
 		var ws unix.WaitStatus
-		if got, err := unix.Wait4(pid, &ws, unix.WNOHANG, nil); err == nil && got == pid {
+		if got, err := unix.Wait4(p.PID, &ws, unix.WNOHANG, nil); err == nil && got == p.PID {
 			n++
 		}
 	}
 	return n, nil
-}
-
-// procState reads the parent PID and zombie state from /proc/PID/stat.
-func procState(pid int) (ppid int, zombie bool, ok bool) {
-	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
-	if err != nil {
-		return 0, false, false
-	}
-	// The command name is in parentheses and may contain spaces; the fields
-	// we need follow the last ')'.
-	s := string(b)
-	i := strings.LastIndexByte(s, ')')
-	if i < 0 {
-		return 0, false, false
-	}
-	f := strings.Fields(s[i+1:])
-	if len(f) < 2 {
-		return 0, false, false
-	}
-	ppid, err = strconv.Atoi(f[1])
-	if err != nil {
-		return 0, false, false
-	}
-	return ppid, f[0] == "Z", true
 }

@@ -68,7 +68,7 @@ func TestOrphansSkipOwnedZombie(t *testing.T) {
 	}
 	deadline := time.Now().Add(2 * time.Second)
 	for time.Now().Before(deadline) {
-		if _, zombie, ok := procState(cmd.Process.Pid); ok && zombie {
+		if p, ok := ReadProc(cmd.Process.Pid); ok && p.State == 'Z' {
 			break
 		}
 		time.Sleep(5 * time.Millisecond)
@@ -82,7 +82,7 @@ func TestOrphansSkipOwnedZombie(t *testing.T) {
 	}
 }
 
-// procState parses past a command name with spaces and parentheses.
+// ReadProc parses past a command name with spaces and parentheses.
 func TestProcStateOddName(t *testing.T) {
 	sleep, err := exec.LookPath("sleep")
 	if err != nil {
@@ -97,13 +97,21 @@ func TestProcStateOddName(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer func() { _ = cmd.Process.Kill(); _ = cmd.Wait() }()
-	ppid, zombie, ok := procState(cmd.Process.Pid)
-	if !ok || ppid != os.Getpid() || zombie {
-		t.Errorf("procState = %d %v %v, want parent %d, running", ppid, zombie, ok, os.Getpid())
+	p, ok := ReadProc(cmd.Process.Pid)
+	if !ok || p.PPID != os.Getpid() || p.State == 'Z' {
+		t.Errorf("ReadProc = %+v %v, want parent %d, running", p, ok, os.Getpid())
 	}
 	b, _ := os.ReadFile("/proc/" + strconv.Itoa(cmd.Process.Pid) + "/comm")
 	t.Logf("comm %q", b)
-	if _, _, ok := procState(1 << 30); ok {
-		t.Error("procState of a missing PID succeeded")
+	if _, ok := ReadProc(1 << 30); ok {
+		t.Error("ReadProc of a missing PID succeeded")
+	}
+	// The state after the last parenthesis, the name in full (the
+	// assertion pid1's zombie check had).
+	if p, ok := parseStat(12, "12 (a b) Z 1 2 3 4 5 6"); !ok || p.State != 'Z' || p.Comm != "a b" {
+		t.Errorf("parseStat(a b) = %+v %v", p, ok)
+	}
+	if p, ok := parseStat(12, "12 (a) Z) S 1 2 3 4 5 6"); !ok || p.State != 'S' || p.Comm != "a) Z" {
+		t.Errorf("parseStat(a) Z) = %+v %v", p, ok)
 	}
 }
