@@ -160,6 +160,10 @@ func (b *bundle) validate(ctx context.Context, tmp, display string, opts Options
 		return nil, "", Problems{{File: display + SeedFile, Line: 1, Col: 1, Key: "haproxy.config_file",
 			Msg: fmt.Sprintf("%q must be a relative path next to the seed on this source", b.ref)}}
 	}
+	// The staging parent may live on a fresh tmpfs (PID 1's /run).
+	if err := os.MkdirAll(tmp, 0o700); err != nil {
+		return nil, "", fmt.Errorf("seed: stage %s: %w", display, err)
+	}
 	dir, err := os.MkdirTemp(tmp, "tandem-seed-")
 	if err != nil {
 		return nil, "", fmt.Errorf("seed: stage %s: %w", display, err)

@@ -103,7 +103,7 @@ func (n *node) boot(t *testing.T) (*seed.Found, error) {
 		StateDir:    n.state,
 		Devices:     func() ([]string, error) { return n.devices, nil },
 		FwCfgDir:    n.fwcfg,
-		TempDir:     t.TempDir(),
+		TempDir:     filepath.Join(t.TempDir(), "run", "seed"), // made by Discover, as on a fresh /run
 		Logf:        t.Logf,
 	})
 }
