@@ -316,3 +316,47 @@ func TestRunUsage(t *testing.T) {
 		t.Errorf("Epoch(x) = nil error")
 	}
 }
+
+func TestSeedMakesSeedDisk(t *testing.T) {
+	seedFile, err := filepath.Abs("../configs/haproxy1.toml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	epoch := time.Unix(1700000000, 0)
+	disks := []string{filepath.Join(t.TempDir(), "seed.img"), filepath.Join(t.TempDir(), "seed.img")}
+	for _, disk := range disks {
+		res, err := Seed(disk, seedFile, nil, epoch)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !res.Created || strings.Join(res.Files, " ") != "tandem/seed.toml tandem/haproxy.cfg" {
+			t.Errorf("Seed into a new file = %+v", res)
+		}
+	}
+	a, _ := os.ReadFile(disks[0])
+	b, _ := os.ReadFile(disks[1])
+	if !bytes.Equal(a, b) {
+		t.Error("two seed disks from one seed differ")
+	}
+	f, err := os.Open(disks[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	l, err := gpt.Read(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	afs, err := fatfs.Open(io.NewSectionReader(f, l.PartStart, l.PartSize), l.PartSize)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := afs.ReadFile("tandem/haproxy.cfg"); err != nil || afs.Label() != Label || l.PartSize != SeedDiskSize {
+		t.Errorf("seed disk: haproxy.cfg %v, label %q, partition %d bytes", err, afs.Label(), l.PartSize)
+	}
+	if _, err := exec.LookPath("mdir"); err == nil {
+		if out, err := exec.Command("mdir", "-i", disks[0]+"@@1M", "::tandem").CombinedOutput(); err != nil {
+			t.Errorf("mdir: %v\n%s", err, out)
+		}
+	}
+}

@@ -25,7 +25,9 @@ build  cuts the appliance from a Debian package root: a mkosi directory
        apt-get download, the unpacked root is cached). Writes vmlinuz,
        initrd.img, tandem.img and tandem-oci.tar to --out.
 seed   writes the seed as tandem/seed.toml into the image's FAT partition,
-       with the files it names by relative path and any --file.
+       with the files it names by relative path and any --file. When DISK
+       does not exist, it is made: a small seed disk (GPT, one FAT32
+       partition labelled TANDEM) to attach next to a kernel+initramfs boot.
 Timestamps come from SOURCE_DATE_EPOCH (default 1980-01-01).
 `
 
@@ -143,6 +145,9 @@ func runSeed(args []string, stdout, stderr io.Writer) error {
 	res, err := Seed(*into, *seed, extra, epoch)
 	if err != nil {
 		return err
+	}
+	if res.Created {
+		fmt.Fprintf(stdout, "made %s: a seed disk with an empty %s partition\n", *into, Label)
 	}
 	for _, f := range res.Files {
 		fmt.Fprintf(stdout, "wrote %s into %s\n", f, *into)

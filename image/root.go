@@ -26,7 +26,7 @@ var DefaultModules = []string{
 	"e1000", "e1000e", "igb", "ixgbe", "vmxnet3", "vmw_pvscsi",
 	"ahci", "ata_piix", "nvme", "sd_mod", "sr_mod",
 	"vfat", "nls_cp437", "nls_ascii", "nls_utf8", "iso9660",
-	"i6300esb", "softdog", "af_packet", "8021q", "bonding",
+	"i6300esb", "softdog", "qemu_fw_cfg", "button", "evdev", "af_packet", "8021q", "bonding",
 }
 
 // Programs are the binaries whose ELF closure goes into the image.

@@ -2,6 +2,9 @@ package image
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/binary"
+	"errors"
 	"fmt"
 	"os"
 	"path"
@@ -13,6 +16,7 @@ import (
 	"github.com/BurntSushi/toml"
 
 	"tandem/image/fat"
+	"tandem/image/fstree"
 	"tandem/image/gpt"
 	"tandem/init/seed"
 )
@@ -22,7 +26,26 @@ const SeedDir = "tandem"
 
 // SeedResult lists what Seed wrote.
 type SeedResult struct {
-	Files []string // paths on the FAT partition
+	Files   []string // paths on the FAT partition
+	Created bool     // the disk did not exist: a seed disk was made
+}
+
+// SeedDiskSize is the FAT partition of a seed disk that Seed makes: the
+// smallest FAT32 volume, which also holds the persisted state.
+const SeedDiskSize = 40 << 20
+
+// newSeedDisk writes a sparse disk with an empty TANDEM partition: the
+// seed (and state) disk for a kernel+initramfs boot, which has no disk
+// image of its own. Its identity derives from the seed, for reproducibility.
+func newSeedDisk(file string, seedBody []byte, epoch time.Time) error {
+	sum := sha256.Sum256(seedBody)
+	l := gpt.NewLayout(SeedDiskSize)
+	l.DiskGUID = gpt.Derive(sum[:], "seed disk")
+	l.PartGUID = gpt.Derive(sum[:], "seed partition")
+	l.PartName = Label
+	return atomically(file, func(tmp string) error {
+		return writeGPTDisk(tmp, l, fstree.New(), Label, binary.LittleEndian.Uint32(sum[:4]), epoch)
+	})
 }
 
 // Seed writes seedFile as tandem/seed.toml into the disk image, plus every
@@ -47,6 +70,7 @@ func Seed(diskFile, seedFile string, extra []string, epoch time.Time) (*SeedResu
 	if _, err := toml.Decode(string(body), &doc); err != nil {
 		return nil, fmt.Errorf("image: seed %s is not valid TOML: %w", seedFile, err)
 	}
+	res := &SeedResult{}
 	files := map[string]string{} // FAT path → host path
 	base := filepath.Dir(seedFile)
 	for _, ref := range referencedFiles(doc, base) {
@@ -56,6 +80,12 @@ func Seed(diskFile, seedFile string, extra []string, epoch time.Time) (*SeedResu
 		files[path.Join(SeedDir, filepath.Base(x))] = x
 	}
 
+	if _, err := os.Stat(diskFile); errors.Is(err, os.ErrNotExist) {
+		if err := newSeedDisk(diskFile, body, epoch); err != nil {
+			return nil, err
+		}
+		res.Created = true
+	}
 	f, err := os.Open(diskFile)
 	if err != nil {
 		return nil, fmt.Errorf("image: seed: %w", err)
@@ -70,7 +100,6 @@ func Seed(diskFile, seedFile string, extra []string, epoch time.Time) (*SeedResu
 	if err != nil {
 		return nil, fmt.Errorf("image: seed %s: %w", diskFile, err)
 	}
-	res := &SeedResult{}
 	if err := vol.Tree.AddBytes(path.Join(SeedDir, "seed.toml"), body, 0o644); err != nil {
 		return nil, err
 	}
