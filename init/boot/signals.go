@@ -77,6 +77,7 @@ func DisableCAD() error {
 type Request struct {
 	Action Action
 	Signal os.Signal
+	By     string // who asked, when not a signal ("the console", "the power button")
 }
 
 // Signals turns PID 1's signals into shutdown requests and reaps orphans on

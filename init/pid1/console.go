@@ -114,8 +114,8 @@ func (p *pid1) consoleCommands() console.Commands {
 		Standby:  func() error { return call(client.Standby) },
 		Online:   func() error { return call(client.Online) },
 		Seed:     p.seedReport,
-		Reboot:   func() { p.request(boot.ActionReboot, "console") },
-		PowerOff: func() { p.request(boot.ActionPowerOff, "console") },
+		Reboot:   func() { p.request(boot.ActionReboot, "the console") },
+		PowerOff: func() { p.request(boot.ActionPowerOff, "the console") },
 		Feed:     p.log.queue.C(),
 	}
 }

@@ -36,6 +36,7 @@ type pid1 struct {
 	stateDir string
 	stateErr string // the last reason for no state, logged once
 	wd       *boot.Watchdog
+	modules  *boot.ModuleDB // nil when there is no module index
 	devLog   *supervise.SyslogListener
 	requests chan boot.Request // from the console
 	flush    func()            // shutdown: write what is queued for the console
@@ -97,6 +98,7 @@ func Main() {
 	} else {
 		p.step("modules", p.loadModules)
 		p.step("watchdog", p.openWatchdog)
+		p.step("power button", func() error { return p.watchPowerButton(ctx) })
 	}
 	p.step("sysctl", func() error { return boot.SetSysctls("/proc/sys", sysctls(p.container)) })
 	p.step("loopback", boot.LoopbackUp)
@@ -138,6 +140,14 @@ func (p *pid1) startConsole(in io.Reader, out io.Writer) (<-chan struct{}, conte
 
 func (p *pid1) openWatchdog() error {
 	w, err := boot.OpenWatchdog("/dev/watchdog", WatchdogTimeout)
+	if errors.Is(err, boot.ErrNoWatchdog) && p.modules != nil {
+		if lerr := p.modules.Load(SoftWatchdog); lerr != nil {
+			p.log.Logf("watchdog: no hardware watchdog, and %s: %v", SoftWatchdog, lerr)
+		} else {
+			p.log.Logf("watchdog: no hardware watchdog; loaded %s", SoftWatchdog)
+			w, err = boot.OpenWatchdog("/dev/watchdog", WatchdogTimeout)
+		}
+	}
 	if errors.Is(err, boot.ErrNoWatchdog) {
 		p.log.Log("watchdog: none (/dev/watchdog absent)")
 		return nil
@@ -147,6 +157,23 @@ func (p *pid1) openWatchdog() error {
 	}
 	p.wd = w
 	p.log.Logf("watchdog: armed, timeout %v, fed from the main loop", w.Timeout())
+	return nil
+}
+
+// watchPowerButton turns an ACPI power button press (a hypervisor's
+// "shut down") into an orderly power-off.
+func (p *pid1) watchPowerButton(ctx context.Context) error {
+	devs, err := boot.WatchPowerButton(ctx, "/sys", p.log.Log, func() {
+		p.request(boot.ActionPowerOff, "the power button")
+	})
+	if errors.Is(err, boot.ErrNoPowerButton) {
+		p.log.Log("power button: none; ACPI shutdown requests will not be seen")
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	p.log.Logf("power button: watching %s; a press powers off in order", strings.Join(devs, ", "))
 	return nil
 }
 
@@ -186,8 +213,8 @@ func (p *pid1) tryState() {
 // request asks the main loop to shut down (from the console).
 func (p *pid1) request(a boot.Action, by string) {
 	select {
-	case p.requests <- boot.Request{Action: a}:
-		p.log.Logf("%s requested from the %s", a, by)
+	case p.requests <- boot.Request{Action: a, By: by}:
+		p.log.Logf("%s requested by %s", a, by)
 	default:
 	}
 }

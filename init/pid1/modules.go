@@ -14,9 +14,14 @@ import (
 
 // ExtraModules are loaded by name after coldplug, when the kernel has them:
 // file systems for the seed and state volumes, fw_cfg for a seed passed by
-// QEMU, and the watchdog QEMU offers (-device i6300esb), none of which
-// a device's modalias names.
-var ExtraModules = []string{"vfat", "nls_cp437", "nls_ascii", "iso9660", "qemu_fw_cfg", "i6300esb"}
+// QEMU, the watchdog QEMU offers (-device i6300esb), and evdev with the
+// ACPI button driver so the power button reaches PID 1 — none of which a
+// device's modalias names.
+var ExtraModules = []string{"vfat", "nls_cp437", "nls_ascii", "iso9660", "qemu_fw_cfg", "i6300esb", "button", "evdev"}
+
+// SoftWatchdog is loaded when no hardware watchdog showed up: the kernel's
+// timer-based watchdog still reboots a box whose runtime hangs.
+const SoftWatchdog = "softdog"
 
 // kernelRelease is `uname -r`.
 func kernelRelease() (string, error) {
@@ -39,6 +44,7 @@ func (p *pid1) loadModules() error {
 	if err != nil {
 		return fmt.Errorf("no module index for kernel %s (built-in drivers only): %w", rel, err)
 	}
+	p.modules = db
 	p.log.Logf("modules: %s", db.Stats())
 	r := db.Coldplug("/sys")
 	p.log.Logf("modules: coldplug: %d device modaliases, %d matched, %d modules wanted, in %v",

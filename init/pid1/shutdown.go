@@ -24,7 +24,7 @@ const (
 // shutdown runs the shutdown steps in order and ends the process: reboot,
 // halt or power off, or exit(0) where reboot(2) is not PID 1's to call.
 func (p *pid1) shutdown(req boot.Request, stopConsole context.CancelFunc, consoleDone <-chan struct{}, out io.Writer) {
-	by := "the console"
+	by := req.By
 	if req.Signal != nil {
 		by = "signal " + req.Signal.String()
 	}
