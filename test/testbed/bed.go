@@ -51,6 +51,10 @@ type Options struct {
 	// Leave it false when the appliance applies them itself from its seed
 	// (tandem run); the keepalived baseline needs it true.
 	ConfigureLBAddrs bool
+	// VMs leaves out the lb1 and lb2 namespaces: the load balancers are
+	// virtual machines instead, whose NICs are the tap devices in the LAN
+	// namespace (DataTap and LinkTap; QEMU must run in that namespace).
+	VMs bool
 	// Prefix starts every namespace name; default "tb". Namespace names are
 	// global on the machine, so parallel users need distinct prefixes.
 	Prefix string
@@ -123,6 +127,21 @@ func Usable() error {
 	}
 	return nil
 }
+
+// hosts are the nodes that are namespaces with an eth0 on the LAN.
+func (b *Bed) hosts() []string {
+	if !b.opts.VMs {
+		return Hosts
+	}
+	return []string{Client, Web1, Web2}
+}
+
+// DataTap and LinkTap name a VM's tap devices on the data LAN bridge (br0)
+// and on the interlink bridge (br1) in the LAN namespace.
+func DataTap(node string) string { return node + "-data" }
+
+// LinkTap: see DataTap.
+func LinkTap(node string) string { return node + "-link" }
 
 func randSuffix() string {
 	const chars = "abcdefghijklmnopqrstuvwxyz0123456789"

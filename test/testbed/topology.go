@@ -10,7 +10,7 @@ import (
 // build creates the namespaces and links and starts the backends. On error
 // the caller tears down whatever was made.
 func (b *Bed) build() error {
-	for _, node := range append([]string{LAN}, Hosts...) {
+	for _, node := range append([]string{LAN}, b.hosts()...) {
 		ns := b.Netns(node)
 		if out, err := exec.Command("ip", "netns", "add", ns).CombinedOutput(); err != nil {
 			return fmt.Errorf("testbed: ip netns add %s: %w: %s", ns, err, strings.TrimSpace(string(out)))
@@ -30,7 +30,7 @@ func (b *Bed) build() error {
 	if _, err := b.ip(LAN, "link", "set", "br0", "up"); err != nil {
 		return err
 	}
-	for _, h := range Hosts {
+	for _, h := range b.hosts() {
 		// Both ends are created directly inside their namespaces, so no
 		// name is ever taken in the host namespace (other tests run there).
 		if err := hostIP("link", "add", "eth0", "netns", b.Netns(h), "type", "veth",
@@ -41,11 +41,15 @@ func (b *Bed) build() error {
 			return err
 		}
 	}
-	if err := hostIP("link", "add", "eth1", "netns", b.Netns(LB1), "type", "veth",
+	if b.opts.VMs {
+		if err := b.vmTaps(); err != nil {
+			return err
+		}
+	} else if err := hostIP("link", "add", "eth1", "netns", b.Netns(LB1), "type", "veth",
 		"peer", "name", "eth1", "netns", b.Netns(LB2)); err != nil {
 		return err
 	}
-	for _, h := range Hosts {
+	for _, h := range b.hosts() {
 		isLB := h == LB1 || h == LB2
 		if !isLB || b.opts.ConfigureLBAddrs {
 			if _, err := b.ip(h, "addr", "add", DataAddrs[h].String(), "dev", "eth0"); err != nil {
@@ -67,6 +71,28 @@ func (b *Bed) build() error {
 		}
 	}
 	return b.startBackends()
+}
+
+// vmTaps makes the interlink bridge br1 and, for lb1 and lb2, a tap on the
+// data LAN bridge and one on the interlink bridge, all in the LAN namespace.
+func (b *Bed) vmTaps() error {
+	if _, err := b.ip(LAN, "link", "add", "br1", "type", "bridge", "stp_state", "0", "mcast_snooping", "0"); err != nil {
+		return err
+	}
+	if _, err := b.ip(LAN, "link", "set", "br1", "up"); err != nil {
+		return err
+	}
+	for _, lb := range []string{LB1, LB2} {
+		for tap, br := range map[string]string{DataTap(lb): "br0", LinkTap(lb): "br1"} {
+			if _, err := b.ip(LAN, "tuntap", "add", "dev", tap, "mode", "tap"); err != nil {
+				return err
+			}
+			if _, err := b.ip(LAN, "link", "set", tap, "master", br, "up"); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }
 
 func (b *Bed) startBackends() error {
