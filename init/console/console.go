@@ -29,8 +29,9 @@ type Commands struct {
 	PowerOff func()
 
 	// Feed carries log lines to echo. While the prompt is open they are
-	// held (up to MaxHeld, oldest dropped) and printed when it closes. The
-	// sender should not block on it: Run reads it only between commands.
+	// held (up to MaxHeld, oldest dropped) and printed when it closes, or
+	// when Run stops. The sender should not block on it: Run reads it only
+	// between commands, and not at all once it has returned.
 	Feed <-chan string
 	// PromptTimeout closes an idle prompt; default DefaultPromptTimeout.
 	PromptTimeout time.Duration
@@ -77,7 +78,8 @@ type session struct {
 // Run serves the console until ctx ends. It reads lines from in and writes
 // everything (logs, prompt, answers) to out from one goroutine, so output
 // never interleaves. When in ends (a disconnected console), logs keep
-// scrolling.
+// scrolling. When ctx ends with the prompt open, Run closes it and writes
+// the log lines it held before returning.
 func Run(ctx context.Context, in io.Reader, out io.Writer, cmds Commands) error {
 	if cmds.PromptTimeout <= 0 {
 		cmds.PromptTimeout = DefaultPromptTimeout
@@ -92,6 +94,11 @@ func Run(ctx context.Context, in io.Reader, out io.Writer, cmds Commands) error 
 	for {
 		select {
 		case <-ctx.Done():
+			// Whoever stops the console takes the log over; the lines
+			// held for an open prompt are its to show, not to lose.
+			if s.open {
+				s.close("console stopped")
+			}
 			return ctx.Err()
 		case line, ok := <-lines:
 			if !ok {

@@ -205,3 +205,42 @@ func TestNotAvailable(t *testing.T) {
 		}
 	}
 }
+
+// TestHeldLinesWrittenOnStop checks that stopping the console with the
+// prompt open writes the lines it held instead of dropping them: whoever
+// stops it (PID 1 at shutdown) takes over a log that must have no gap.
+func TestHeldLinesWrittenOnStop(t *testing.T) {
+	out := &screen{}
+	feed := make(chan string) // unbuffered: a send returns once Run has the line
+	pr, pw := io.Pipe()
+	defer pw.Close()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	done := make(chan error, 1)
+	go func() { done <- Run(ctx, pr, out, Commands{Feed: feed}) }()
+
+	r := &rig{t: t, in: pw, out: out}
+	r.send("")
+	r.expect(Prompt)
+	feed <- "held 1"
+	feed <- "held 2"
+	r.send("reboot")
+	r.expect("reboot: not available\n" + Prompt)
+	feed <- "held 3"
+	if strings.Contains(out.String(), "held") {
+		t.Fatalf("a log line garbled the prompt:\n%s", out.String())
+	}
+	cancel()
+	select {
+	case err := <-done:
+		if !errors.Is(err, context.Canceled) {
+			t.Errorf("Run() = %v, want context.Canceled", err)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("Run did not return after its context ended")
+	}
+	want := "(console stopped; logs resume, 3 line(s) held)\nheld 1\nheld 2\nheld 3\n"
+	if got := out.String()[r.offset:]; !strings.Contains(got, want) {
+		t.Errorf("output after the prompt = %q, want it to contain %q", got, want)
+	}
+}

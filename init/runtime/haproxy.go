@@ -21,6 +21,9 @@ type haproxyService struct {
 	svc    *haproxy.Service
 	syslog *supervise.SyslogListener
 	events chan failover.Event
+
+	stopEvents context.CancelFunc
+	eventsDone chan struct{}
 }
 
 // PeerName is the name a node has in HAProxy's peers section. Each seed
@@ -65,6 +68,8 @@ func HAProxyConfig(c *seed.Config, runDir, binary string, ring *supervise.Ring, 
 	}, nil
 }
 
+// startHAProxy starts supervising HAProxy. On error nothing it started
+// is left: no log socket, no HAProxy.
 func startHAProxy(ctx context.Context, c *seed.Config, opts Options, runDir string, log *slog.Logger, profile seed.Profile) (*haproxyService, error) {
 	cfg, err := HAProxyConfig(c, runDir, opts.HAProxyBinary, opts.Ring, profile)
 	if err != nil {
@@ -79,35 +84,65 @@ func startHAProxy(ctx context.Context, c *seed.Config, opts Options, runDir stri
 		sl.Close()
 		return nil, err
 	}
-	h := &haproxyService{svc: svc, syslog: sl, events: make(chan failover.Event, 16)}
+	// The events are logged until stop, through HAProxy's own shutdown.
+	ectx, stopEvents := context.WithCancel(context.WithoutCancel(ctx))
+	h := &haproxyService{svc: svc, syslog: sl, events: make(chan failover.Event, 16),
+		stopEvents: stopEvents, eventsDone: make(chan struct{})}
 	if err := svc.Start(ctx); err != nil {
+		stopEvents()
+		// Start may fail after the supervisor began; Stop is a no-op if
+		// it did not.
+		sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), stopTimeout)
+		defer cancel()
+		_ = svc.Stop(sctx)
 		sl.Close()
 		return nil, err
 	}
 	goSafe(log, "haproxy events", func() {
-		for ev := range svc.Events() {
-			log.Info("haproxy: "+ev.Kind.String(), "reason", ev.Reason)
-			var fe failover.Event
-			switch ev.Kind {
-			case haproxy.Up:
-				fe = failover.HAProxyUp{Now: ev.At}
-			case haproxy.Down, haproxy.Hung, haproxy.ConfigError:
-				fe = failover.HAProxyDown{Now: ev.At, Reason: "haproxy " + ev.Kind.String() + ": " + ev.Reason}
-			default:
-				continue
-			}
-			select {
-			case h.events <- fe:
-			case <-ctx.Done():
-				return
-			}
-		}
+		defer close(h.eventsDone)
+		h.forward(ectx, log)
 	})
 	return h, nil
 }
 
+// forward turns HAProxy's events into failover events until ctx ends (the
+// service's event channel is never closed).
+func (h *haproxyService) forward(ctx context.Context, log *slog.Logger) {
+	for {
+		var ev haproxy.Event
+		select {
+		case <-ctx.Done():
+			return
+		case ev = <-h.svc.Events():
+		}
+		log.Info("haproxy: "+ev.Kind.String(), "reason", ev.Reason)
+		var fe failover.Event
+		switch ev.Kind {
+		case haproxy.Up:
+			fe = failover.HAProxyUp{Now: ev.At}
+		case haproxy.Down, haproxy.Hung, haproxy.ConfigError:
+			fe = failover.HAProxyDown{Now: ev.At, Reason: "haproxy " + ev.Kind.String() + ": " + ev.Reason}
+		default:
+			continue
+		}
+		select {
+		case h.events <- fe:
+		case <-ctx.Done():
+			return
+		}
+	}
+}
+
+// stopTimeout bounds stopping HAProxy: a soft stop lets open connections
+// finish; at the end HAProxy is killed.
+const stopTimeout = 30 * time.Second
+
+// stop stops HAProxy (gracefully, unless ctx ends first), then the event
+// forwarding and the log socket.
 func (h *haproxyService) stop(ctx context.Context) error {
 	err := h.svc.Stop(ctx)
+	h.stopEvents()
+	<-h.eventsDone
 	h.syslog.Close()
 	return err
 }

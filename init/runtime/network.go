@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"net"
 	"net/netip"
+	"sync"
 
 	"github.com/vishvananda/netlink"
 
@@ -46,44 +47,57 @@ func vipLinks(c *seed.Config) []string {
 
 // setupNetwork applies the load-balancer sysctls and the seed's static
 // addressing, and starts DHCP clients where the seed asks for them. It
-// returns the links by seed name.
-func setupNetwork(ctx context.Context, c *seed.Config, log *slog.Logger, isVIP func(netip.Prefix) bool) (map[string]netlink.Link, error) {
+// returns the links by seed name, and stop, which ends the DHCP clients and
+// waits for them. On error no DHCP client is left running. The addresses
+// and sysctls stay: a retry applies them again.
+func setupNetwork(ctx context.Context, c *seed.Config, log *slog.Logger, isVIP func(netip.Prefix) bool) (links map[string]netlink.Link, stop func(), err error) {
 	ifaces := netInterfaces(c)
-	links, err := netcfg.Match(ifaces)
+	links, err = netcfg.Match(ifaces)
 	if err != nil {
-		return nil, fmt.Errorf("network: %w", err)
+		return nil, nil, fmt.Errorf("network: %w", err)
 	}
 	// Sysctls after Match: a rename must not leave per-link keys on an old
 	// name.
 	if err := netcfg.ApplyLBSysctls(vipLinks(c)); err != nil {
-		return nil, fmt.Errorf("network: sysctls: %w", err)
+		return nil, nil, fmt.Errorf("network: sysctls: %w", err)
+	}
+	dctx, cancel := context.WithCancel(ctx)
+	var dhcp sync.WaitGroup
+	stop = func() {
+		cancel()
+		dhcp.Wait()
 	}
 	for _, i := range ifaces {
 		link := links[i.Name]
 		if err := netcfg.Apply(ctx, i, link, netcfg.WithExclude(isVIP)); err != nil {
-			return nil, fmt.Errorf("network: %s: %w", i.Name, err)
+			stop()
+			return nil, nil, fmt.Errorf("network: %s: %w", i.Name, err)
 		}
 		log.Info("network: interface configured", "name", i.Name, "mac", link.Attrs().HardwareAddr.String(),
 			"addresses", fmt.Sprint(i.Addresses), "dhcp", i.DHCP)
 		if i.DHCP {
-			startDHCP(ctx, link, log)
+			startDHCP(dctx, link, log, &dhcp)
 		}
 	}
-	return links, nil
+	return links, stop, nil
 }
 
-// startDHCP runs a DHCP client on link until ctx ends, logging its leases.
-func startDHCP(ctx context.Context, link netlink.Link, log *slog.Logger) {
+// startDHCP runs a DHCP client on link until ctx ends, logging its leases;
+// wg counts its goroutines.
+func startDHCP(ctx context.Context, link netlink.Link, log *slog.Logger, wg *sync.WaitGroup) {
 	events := make(chan netcfg.Lease, 4)
 	d := &netcfg.DHCP{Link: link, Events: events, Options: netcfg.DHCPOptions{
 		Logf: func(format string, args ...any) { log.Info("dhcp: " + fmt.Sprintf(format, args...)) },
 	}}
+	wg.Add(2)
 	goSafe(log, "dhcp "+link.Attrs().Name, func() {
+		defer wg.Done()
 		// Run returns only when ctx ends (it retries with backoff).
 		err := d.Run(ctx)
 		log.Info("dhcp: client stopped", "link", link.Attrs().Name, "reason", err.Error())
 	})
 	goSafe(log, "dhcp events "+link.Attrs().Name, func() {
+		defer wg.Done()
 		for {
 			select {
 			case <-ctx.Done():

@@ -54,11 +54,20 @@ type node struct {
 	members    *membership.Members
 	engine     *engine
 	haproxy    *haproxyService
+
+	stopEngine context.CancelFunc
+	engineDone chan struct{}
 }
 
 // Run runs the runtime until ctx ends, then shuts down in order: hand the
 // VIPs over and leave the cluster first, so the peer takes over at once,
 // then stop HAProxy. It returns an error only when the runtime cannot start.
+//
+// Whatever way Run returns, everything it started is stopped: when a start
+// step fails, or ctx ends during the start-up (Run then returns nil), the
+// parts already started are undone, the last first, so that a later Run in
+// the same process and network namespace finds its ports, sockets and VIPs
+// free.
 func Run(ctx context.Context, opts Options) error {
 	if opts.Console == nil {
 		opts.Console = os.Stderr
@@ -77,6 +86,37 @@ func Run(ctx context.Context, opts Options) error {
 	n.log = newLogger(opts.Console, opts.Ring)
 	n.log.Info("tandem starting", "node", c.Node.Name, "cluster", c.Node.Cluster, "seed", opts.SeedSource, "profile", string(c.Failover.Profile))
 
+	undo := &undoStack{log: n.log}
+	err := n.start(ctx, opts, undo)
+	if err == nil && ctx.Err() != nil {
+		err = ctx.Err()
+	}
+	if err != nil {
+		if ctx.Err() != nil {
+			n.log.Info("start-up cancelled; stopping what started", "err", err)
+		} else {
+			n.log.Error("start-up failed; stopping what started", "err", err)
+		}
+		undo.run()
+		n.log.Info("start-up undone")
+		if ctx.Err() != nil {
+			return nil // asked to stop, and stopped
+		}
+		return err
+	}
+	n.log.Info("tandem running", "control", opts.ControlSocket)
+
+	<-ctx.Done()
+	n.handOver()
+	undo.run()
+	n.log.Info("shutdown: done")
+	return nil
+}
+
+// start starts the parts in order, pushing on undo how to stop each one as
+// soon as it runs. It stops early when ctx ends.
+func (n *node) start(ctx context.Context, opts Options, undo *undoStack) error {
+	c := n.cfg
 	runDir := filepath.Join(opts.StateDir, "run")
 	if err := os.MkdirAll(runDir, 0o700); err != nil {
 		return fmt.Errorf("state dir: %w", err)
@@ -90,8 +130,12 @@ func Run(ctx context.Context, opts Options) error {
 		}
 		return false
 	}
-	links, err := setupNetwork(ctx, c, n.log, isVIP)
+	links, stopNetwork, err := setupNetwork(ctx, c, n.log, isVIP)
 	if err != nil {
+		return err
+	}
+	undo.push(n, "network (DHCP clients)", stopNetwork)
+	if err := ctx.Err(); err != nil {
 		return err
 	}
 
@@ -107,13 +151,38 @@ func Run(ctx context.Context, opts Options) error {
 	if err := undrainVIPs(vips); err != nil {
 		n.log.Warn("vip: clearing drained leftovers", "err", err)
 	}
-	watcher, err := holder.Watch(ctx)
+	undo.push(n, "vip", func() {
+		rctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		if err := holder.Release(rctx); err != nil {
+			n.log.Warn("vip: release", "err", err)
+		}
+		if err := undrainVIPs(vips); err != nil {
+			n.log.Warn("vip: remove drained copies", "err", err)
+		}
+	})
+	wctx, stopWatch := context.WithCancel(ctx)
+	watcher, err := holder.Watch(wctx)
 	if err != nil {
+		stopWatch()
 		return fmt.Errorf("vip watch: %w", err)
 	}
-	claims, err := vip.NewClaimWatcher(ctx, vips, n.log)
+	undo.push(n, "vip watch", func() {
+		stopWatch()
+		<-watcher.Done()
+	})
+	cctx, stopClaims := context.WithCancel(ctx)
+	claims, err := vip.NewClaimWatcher(cctx, vips, n.log)
 	if err != nil {
+		stopClaims()
 		return fmt.Errorf("vip claims: %w", err)
+	}
+	undo.push(n, "vip claims", func() {
+		stopClaims()
+		<-claims.Done()
+	})
+	if err := ctx.Err(); err != nil {
+		return err
 	}
 
 	timing, hbProfile := profileTiming(c.Failover.Profile)
@@ -121,6 +190,7 @@ func Run(ctx context.Context, opts Options) error {
 	if err != nil {
 		return fmt.Errorf("heartbeat: %w", err)
 	}
+	undo.push(n, "heartbeat sockets", func() { _ = n.hb.Close() }) // a no-op once Run closed them
 
 	n.members, err = membership.Start(membership.Config{
 		Cluster: c.Node.Cluster, Node: c.Node.Name, Key: []byte(c.Node.Key),
@@ -132,6 +202,16 @@ func Run(ctx context.Context, opts Options) error {
 		// and messages, so a failure here is logged, not fatal.
 		n.log.Error("membership: not started; graceful leaves and failback requests are unavailable", "err", err)
 		n.members = nil
+	} else {
+		members := n.members
+		undo.push(n, "membership", func() {
+			if err := members.Shutdown(); err != nil {
+				n.log.Warn("membership: shutdown", "err", err)
+			}
+		})
+	}
+	if err := ctx.Err(); err != nil {
+		return err
 	}
 
 	m := failover.New(failover.Config{
@@ -145,36 +225,55 @@ func Run(ctx context.Context, opts Options) error {
 	if err != nil {
 		return fmt.Errorf("haproxy: %w", err)
 	}
+	undo.push(n, "haproxy", func() {
+		sctx, cancel := context.WithTimeout(context.Background(), stopTimeout)
+		defer cancel()
+		if err := n.haproxy.stop(sctx); err != nil {
+			n.log.Warn("haproxy: stop", "err", err)
+		}
+	})
+	if err := ctx.Err(); err != nil {
+		return err
+	}
 
+	// The heartbeat, the engine and the control socket outlive ctx: the
+	// shutdown uses them to hand the VIPs over.
 	hbCtx, stopHB := context.WithCancel(context.WithoutCancel(ctx))
-	defer stopHB()
+	hbDone := make(chan struct{})
 	goSafe(n.log, "heartbeat", func() {
+		defer close(hbDone)
 		if err := n.hb.Run(hbCtx, n.engine.currentPayload); err != nil && hbCtx.Err() == nil {
 			n.log.Error("heartbeat stopped", "err", err)
 		}
 	})
+	undo.push(n, "heartbeat", func() {
+		stopHB()
+		<-hbDone
+	})
+
 	engineCtx, stopEngine := context.WithCancel(context.WithoutCancel(ctx))
-	defer stopEngine()
 	in := inputs{lost: watcher.Lost(), links: watcher.Links(), claims: claims.Claims(), haproxy: n.haproxy.events}
 	if n.members != nil {
 		in.members, in.msgs = n.members.Events(), n.members.Messages()
 	}
-	engineDone := make(chan struct{})
+	n.stopEngine, n.engineDone = stopEngine, make(chan struct{})
 	goSafe(n.log, "engine", func() {
-		defer close(engineDone)
+		defer close(n.engineDone)
 		n.engine.run(engineCtx, in, tickFor(timing))
 	})
-	controlCtx, stopControl := context.WithCancel(context.WithoutCancel(ctx))
-	defer stopControl()
-	goSafe(n.log, "control", func() {
-		if err := control.Serve(controlCtx, opts.ControlSocket, n); err != nil {
-			n.log.Error("control socket", "err", err)
-		}
+	undo.push(n, "failover engine", func() {
+		n.stopEngine()
+		<-n.engineDone
 	})
-	n.log.Info("tandem running", "control", opts.ControlSocket)
+	if err := ctx.Err(); err != nil {
+		return err
+	}
 
-	<-ctx.Done()
-	n.shutdown(stopEngine, engineDone, stopHB)
+	stopControl, err := n.serveControl(opts.ControlSocket)
+	if err != nil {
+		return err
+	}
+	undo.push(n, "control socket", stopControl)
 	return nil
 }
 
@@ -182,9 +281,11 @@ func Run(ctx context.Context, opts Options) error {
 // (see drain.go): long enough for the peer's gratuitous ARP burst.
 const drainTime = 2 * time.Second
 
-// shutdown hands the VIPs over first, so the peer takes over at once, then
-// leaves the cluster and stops HAProxy once the drain is over.
-func (n *node) shutdown(stopEngine context.CancelFunc, engineDone <-chan struct{}, stopHB context.CancelFunc) {
+// handOver is the graceful part of the shutdown: it hands the VIPs over
+// first, so the peer takes over at once, leaves the cluster and stops the
+// engine, and lets the drain run out. The undo stack then stops the rest
+// (heartbeat, HAProxy, membership, watchers, VIP leftovers).
+func (n *node) handOver() {
 	n.log.Info("shutdown: handing over the VIPs")
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
@@ -200,20 +301,11 @@ func (n *node) shutdown(stopEngine context.CancelFunc, engineDone <-chan struct{
 			n.log.Warn("membership: leave", "err", err)
 		}
 	}
-	stopEngine()
-	<-engineDone
+	n.stopEngine()
+	<-n.engineDone
 	if held {
 		time.Sleep(drainTime) // keep serving clients that still use our MAC
 	}
-	stopHB()
-	if n.members != nil {
-		_ = n.members.Shutdown()
-	}
-	if err := n.haproxy.stop(ctx); err != nil {
-		n.log.Warn("haproxy: stop", "err", err)
-	}
-	_ = undrainVIPs(n.engine.holder.VIPs())
-	n.log.Info("shutdown: done")
 }
 
 func seedVIPs(c *seed.Config) []vip.VIP {
