@@ -29,8 +29,8 @@ func (p *pid1) shutdown(req boot.Request, stopConsole context.CancelFunc, consol
 		by = "signal " + req.Signal.String()
 	}
 	// The prompt holds log lines while it is open (a console reboot leaves
-	// it open), and would drop them when it ends: from here on the log goes
-	// straight to the console.
+	// it open); stopping the console writes the held lines out, and from
+	// here on the log goes straight to the console.
 	stopConsole()
 	select {
 	case <-consoleDone:
