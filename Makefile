@@ -10,7 +10,7 @@ STATICCHECK_VERSION ?= 2026.2.2
 # for VM boots, mtools/dosfstools/gdisk to check disk images.
 TEST_PACKAGES = haproxy keepalived dnsmasq-base nftables iproute2 iputils-ping \
 	procps psmisc kmod cpio stress-ng mtools dosfstools gdisk fdisk \
-	qemu-system-x86 ovmf systemd-boot-efi ca-certificates
+	qemu-system-x86 ovmf systemd-boot-efi ca-certificates xorriso genisoimage
 
 # The image tests build from real Debian packages, downloaded once into
 # this cache (apt-get download), and boot the result in QEMU.

@@ -1,7 +1,6 @@
 package seed
 
 import (
-	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -10,8 +9,6 @@ import (
 	"strings"
 
 	"golang.org/x/sys/unix"
-
-	"tandem/init/fatfs"
 )
 
 // VolumeDir is the folder on the seed volume that holds seed.toml and the
@@ -19,8 +16,9 @@ import (
 const VolumeDir = "tandem"
 
 // BlockDevices lists /dev/<name> for every block device in
-// /sys/class/block (whole disks and partitions), skipping RAM disks and
-// devices with no medium.
+// /sys/class/block (whole disks, partitions, CD-ROM drives such as sr0),
+// skipping RAM disks and devices with no medium (size 0, as an empty
+// CD-ROM drive reports).
 func BlockDevices() ([]string, error) {
 	entries, err := os.ReadDir("/sys/class/block")
 	if err != nil {
@@ -41,9 +39,9 @@ func BlockDevices() ([]string, error) {
 	return out, nil
 }
 
-// volumeCandidate scans the devices for a FAT volume labelled env.Label
-// that holds tandem/seed.toml; nil when there is none. Devices that cannot
-// be read or hold no FAT file system are skipped.
+// volumeCandidate scans the devices for a FAT or ISO9660 volume labelled
+// env.Label that holds tandem/seed.toml; nil when there is none. Devices
+// that cannot be read or hold neither file system are skipped.
 func (env *DiscoverEnv) volumeCandidate() (*candidate, error) {
 	devs, err := env.Devices()
 	if err != nil {
@@ -72,29 +70,26 @@ func (env *DiscoverEnv) readVolume(dev string) (*candidate, error) {
 	if err != nil {
 		return nil, err
 	}
-	v, err := fatfs.Open(f, size)
-	if errors.Is(err, fatfs.ErrNotFAT) {
-		return nil, nil
-	}
-	if err != nil {
+	v, err := openVolume(f, size)
+	if err != nil || v == nil {
 		return nil, err
 	}
-	if !strings.EqualFold(v.Label(), env.Label) {
+	if !strings.EqualFold(v.label, env.Label) {
 		return nil, nil
 	}
 	b, err := readBundle(SeedFile, func(name string) ([]byte, error) {
-		return readFSBounded(v, VolumeDir+"/"+name)
+		return readFSBounded(v.fsys, VolumeDir+"/"+name)
 	})
 	if err != nil {
 		return nil, fmt.Errorf("seed: %s: %w", dev, err)
 	}
 	if b == nil {
-		env.Logf("seed: %s is labelled %s but holds no %s/%s", dev, v.Label(), VolumeDir, SeedFile)
+		env.Logf("seed: %s is labelled %s but holds no %s/%s", dev, v.label, VolumeDir, SeedFile)
 		return nil, nil
 	}
-	env.Logf("seed: found a seed on %s (%v %s)", dev, v.Type(), v.Label())
+	env.Logf("seed: found a seed on %s (%s %s)", dev, v.kind, v.label)
 	return &candidate{
-		source:  fmt.Sprintf("%s %s %s (%v)", v.Label(), SourceVolume, dev, v.Type()),
+		source:  fmt.Sprintf("%s %s %s (%s)", v.label, SourceVolume, dev, v.kind),
 		display: dev + ":" + VolumeDir + "/",
 		b:       b,
 	}, nil
