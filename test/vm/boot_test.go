@@ -1,0 +1,131 @@
+package vm
+
+import (
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"tandem/test/testbed"
+	"tandem/test/vmbed"
+)
+
+// TestSeedOnCDROM boots the kernel and initramfs with the seed on an
+// ISO9660 CD-ROM and no disk at all: the node runs from the CD's seed,
+// says it cannot persist it, and takes the VIP alone.
+func TestSeedOnCDROM(t *testing.T) {
+	a := appliance(t)
+	if _, err := exec.LookPath("xorriso"); err != nil {
+		t.Skip("xorriso not installed")
+	}
+	root, err := testbed.ModuleRoot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	stage := filepath.Join(dir, "cd", "tandem")
+	if err := os.MkdirAll(stage, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for from, to := range map[string]string{"haproxy1.toml": "seed.toml", "haproxy.cfg": "haproxy.cfg"} {
+		b, err := os.ReadFile(filepath.Join(root, "configs", from))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(stage, to), b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	iso := filepath.Join(dir, "seed.iso")
+	if out, err := exec.Command("xorriso", "-as", "mkisofs", "-quiet", "-V", "TANDEM", "-J", "-R",
+		"-o", iso, filepath.Join(dir, "cd")).CombinedOutput(); err != nil {
+		t.Fatalf("xorriso: %v\n%s", err, out)
+	}
+	bed, err := testbed.New(t, testbed.Options{VMs: true, Prefix: "vc"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	vm, err := vmbed.Start(vmbed.Spec{Name: "cd", Netns: bed.Netns(testbed.LAN), Dir: dir,
+		Kernel: a.Kernel, Initrd: a.Initrd, Append: vmbed.Append, CDROM: iso,
+		NICs: []vmbed.NIC{{Tap: testbed.DataTap(testbed.LB1), MAC: "52:54:00:00:01:00"}, {Tap: testbed.LinkTap(testbed.LB1), MAC: "52:54:00:00:01:01"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		vm.Kill()
+		if t.Failed() {
+			t.Logf("console:\n%s", vm.Console())
+		}
+	})
+	line, err := vm.WaitLine(vmbed.LineSeed, 90*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(line, "TANDEM volume /dev/sr0 (ISO9660)") {
+		t.Errorf("seed source: %s", line)
+	}
+	for _, want := range []string{`state: .*no FAT volume labelled TANDEM`, `seed will not be persisted`, vmbed.LineActive} {
+		if _, err := vm.WaitLine(want, 60*time.Second); err != nil {
+			t.Error(err)
+		}
+	}
+	t.Logf("QEMU start to VIP held: %v (%s)", time.Since(vm.Started).Round(100*time.Millisecond), line)
+	if err := bed.WaitHTTP(testbed.VIPURL, 30*time.Second); err != nil {
+		t.Errorf("client through the VIP: %v", err)
+	}
+}
+
+// TestNoSeed boots without any seed: PID 1 stays up, says why on the
+// console, answers the prompt, and powers off when told to.
+func TestNoSeed(t *testing.T) {
+	a := appliance(t)
+	bed, err := testbed.New(t, testbed.Options{VMs: true, Prefix: "vn"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	vm, err := vmbed.Start(vmbed.Spec{Name: "noseed", Netns: bed.Netns(testbed.LAN), Dir: t.TempDir(),
+		Kernel: a.Kernel, Initrd: a.Initrd, Append: vmbed.Append,
+		NICs: []vmbed.NIC{{Tap: testbed.DataTap(testbed.LB1), MAC: "52:54:00:00:01:00"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		vm.Kill()
+		if t.Failed() {
+			t.Logf("console:\n%s", vm.Console())
+		}
+	})
+	if _, err := vm.WaitLine(`no valid seed .*the load balancer is not running`, 90*time.Second); err != nil {
+		t.Fatal(err)
+	}
+	out, err := vm.Prompt("seed", 20*time.Second)
+	if err != nil || !strings.Contains(out, "none found") {
+		t.Errorf("seed at the prompt: %v\n%s", err, out)
+	}
+	out, err = vm.Prompt("status", 20*time.Second)
+	if err != nil || !strings.Contains(out, "the runtime is not running") {
+		t.Errorf("status at the prompt: %v\n%s", err, out)
+	}
+	// poweroff asks for confirmation; the prompt stays open for the answer.
+	if err := vm.Type("\r"); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(time.Second)
+	if err := vm.Type("poweroff\r"); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(time.Second)
+	if err := vm.Type("y\r"); err != nil {
+		t.Fatal(err)
+	}
+	if err := vm.Wait(60 * time.Second); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"poweroff requested by the console", "shutdown: no runtime running", "reboot: Power down"} {
+		if !strings.Contains(vm.Console(), want) {
+			t.Errorf("console lacks %q", want)
+		}
+	}
+}

@@ -1,0 +1,111 @@
+package vmbed
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"time"
+
+	"tandem/image"
+	"tandem/image/pkgroot"
+	"tandem/test/testbed"
+)
+
+// Appliance is a built image: what tandem-image writes.
+type Appliance struct {
+	Dir    string
+	Kernel string
+	Initrd string
+	Disk   string
+	Result *image.Result
+	Took   time.Duration // binary plus image build
+}
+
+// DebCache is where the Debian packages are cached: $TANDEM_DEBS, else
+// ~/.cache/tandem/debs (what the Makefile uses).
+func DebCache() string {
+	if d := os.Getenv("TANDEM_DEBS"); d != "" {
+		return d
+	}
+	home, _ := os.UserHomeDir()
+	return filepath.Join(home, ".cache", "tandem", "debs")
+}
+
+// Usable says why VMs cannot run here, or nil.
+func Usable() error {
+	if err := testbed.Usable(); err != nil {
+		return err
+	}
+	for _, tool := range []string{"qemu-system-x86_64", "apt-get"} {
+		if _, err := exec.LookPath(tool); err != nil {
+			return fmt.Errorf("needs %s: %w", tool, err)
+		}
+	}
+	if _, err := os.Stat(OVMF); err != nil {
+		return fmt.Errorf("needs OVMF (package ovmf): %w", err)
+	}
+	return nil
+}
+
+// BuildAppliance builds the tandem binary from this module and the
+// appliance image from Debian's packages (downloaded into DebCache on
+// first use) into dir.
+func BuildAppliance(ctx context.Context, dir string, log io.Writer) (*Appliance, error) {
+	start := time.Now()
+	root, err := testbed.ModuleRoot()
+	if err != nil {
+		return nil, err
+	}
+	bin := filepath.Join(dir, "tandem")
+	cmd := exec.CommandContext(ctx, "go", "build", "-trimpath", "-o", bin, "./cmd/tandem")
+	cmd.Dir = root
+	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		return nil, fmt.Errorf("vmbed: go build tandem: %w\n%s", err, out)
+	}
+	pkg, err := pkgroot.FromDebs(ctx, DebCache(), pkgroot.Roots(pkgroot.DefaultKernel), log)
+	if err != nil {
+		return nil, fmt.Errorf("vmbed: package root: %w", err)
+	}
+	epoch, err := image.Epoch()
+	if err != nil {
+		return nil, err
+	}
+	out := filepath.Join(dir, "out")
+	res, err := image.Build(image.Config{PkgRoot: pkg, Tandem: bin, RootFS: filepath.Join(root, "rootfs"),
+		Out: out, Modules: image.DefaultModules, Epoch: epoch, Log: io.Discard})
+	if err != nil {
+		return nil, fmt.Errorf("vmbed: image build: %w", err)
+	}
+	return &Appliance{Dir: dir, Kernel: filepath.Join(out, image.KernelFile), Initrd: filepath.Join(out, image.InitrdFile),
+		Disk: filepath.Join(out, image.DiskFile), Result: res, Took: time.Since(start)}, nil
+}
+
+// SeededDisk copies the appliance's disk to dst and writes seedFile into
+// it, as an operator does with `tandem-image seed`.
+func (a *Appliance) SeededDisk(seedFile, dst string) error {
+	if err := copyFile(a.Disk, dst); err != nil {
+		return err
+	}
+	_, err := image.Seed(dst, seedFile, nil, time.Unix(0, 0))
+	return err
+}
+
+// SeedDisk makes a seed disk for a kernel+initramfs boot.
+func SeedDisk(seedFile, dst string) error {
+	_ = os.Remove(dst)
+	_, err := image.Seed(dst, seedFile, nil, time.Unix(0, 0))
+	return err
+}
+
+// copyFile copies a sparse-friendly way: cp keeps holes, so a 130 MiB
+// mostly empty disk costs little.
+func copyFile(src, dst string) error {
+	if out, err := exec.Command("cp", "--sparse=always", src, dst).CombinedOutput(); err != nil {
+		return fmt.Errorf("vmbed: cp %s: %w: %s", src, err, out)
+	}
+	return nil
+}

@@ -1,0 +1,133 @@
+package vmbed
+
+import (
+	"fmt"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"time"
+
+	"tandem/test/testbed"
+)
+
+// Boot says how a node boots.
+type Boot int
+
+// The two ways an operator boots the appliance.
+const (
+	// BootUEFI boots out/tandem.img through OVMF and systemd-boot, with the
+	// seed written into its partition (tandem-image seed).
+	BootUEFI Boot = iota
+	// BootKernel boots out/vmlinuz and out/initrd.img directly (network
+	// boot), with the seed on a separate seed disk.
+	BootKernel
+)
+
+func (b Boot) String() string {
+	if b == BootKernel {
+		return "kernel+initramfs with a seed disk"
+	}
+	return "UEFI disk image"
+}
+
+// Append is the kernel command line of a direct boot.
+const Append = "console=ttyS0,115200 panic=-1"
+
+// Node is one appliance VM of the pair: lb1 runs configs/haproxy1.toml,
+// lb2 configs/haproxy2.toml.
+type Node struct {
+	Name string // testbed.LB1 or testbed.LB2
+	Host string // the seed's node name: haproxy1, haproxy2
+	Boot Boot
+	Disk string // its disk (UEFI) or seed disk (kernel)
+	VM   *VM    // the running VM; nil while stopped
+	Boots int
+}
+
+// Pair is the two-VM topology: the testbed's client, web1 and web2 in
+// namespaces, the LAN and interlink bridges, and two appliance VMs.
+type Pair struct {
+	Bed   *testbed.Bed
+	App   *Appliance
+	Nodes [2]*Node
+	dir   string
+}
+
+// NewPair prepares the nodes' disks from the example seeds; Boot starts
+// them. boots gives each node's way of booting.
+func NewPair(bed *testbed.Bed, app *Appliance, dir string, boots [2]Boot) (*Pair, error) {
+	root, err := testbed.ModuleRoot()
+	if err != nil {
+		return nil, err
+	}
+	p := &Pair{Bed: bed, App: app, dir: dir}
+	for i, name := range []string{testbed.LB1, testbed.LB2} {
+		n := &Node{Name: name, Host: fmt.Sprintf("haproxy%d", i+1), Boot: boots[i]}
+		seedFile := filepath.Join(root, "configs", n.Host+".toml")
+		switch n.Boot {
+		case BootUEFI:
+			n.Disk = filepath.Join(dir, name+"-tandem.img")
+			err = app.SeededDisk(seedFile, n.Disk)
+		case BootKernel:
+			n.Disk = filepath.Join(dir, name+"-seed.img")
+			err = SeedDisk(seedFile, n.Disk)
+		}
+		if err != nil {
+			return nil, fmt.Errorf("vmbed: %s disk: %w", name, err)
+		}
+		p.Nodes[i] = n
+	}
+	return p, nil
+}
+
+// MAC gives the NICs stable addresses: 52:54:00:<node>:<nic>.
+func mac(node, nic int) string { return fmt.Sprintf("52:54:00:00:%02x:%02x", node+1, nic) }
+
+// Boot starts node i's VM.
+func (p *Pair) Boot(i int) (*VM, error) {
+	n := p.Nodes[i]
+	spec := Spec{Name: fmt.Sprintf("%s-boot%d", n.Name, n.Boots+1), Netns: p.Bed.Netns(testbed.LAN), Dir: p.dir,
+		Disks: []string{n.Disk},
+		NICs:  []NIC{{Tap: testbed.DataTap(n.Name), MAC: mac(i, 0)}, {Tap: testbed.LinkTap(n.Name), MAC: mac(i, 1)}}}
+	if n.Boot == BootUEFI {
+		spec.UEFI = true
+	} else {
+		spec.Kernel, spec.Initrd, spec.Append = p.App.Kernel, p.App.Initrd, Append
+	}
+	vm, err := Start(spec)
+	if err != nil {
+		return nil, err
+	}
+	n.VM, n.Boots = vm, n.Boots+1
+	return vm, nil
+}
+
+// Close kills any VM still running.
+func (p *Pair) Close() {
+	for _, n := range p.Nodes {
+		if n != nil && n.VM != nil {
+			n.VM.Kill()
+		}
+	}
+}
+
+// The console lines the tests and the demo wait for.
+var (
+	LineSeed   = `tandem: seed: from `
+	LineReady  = `tandem: HAProxy ready `
+	LineActive = `msg="vip: acquired and announced"`
+	LineRole   = `msg="role [a-z]+ -> [a-z]+"`
+)
+
+// WaitRole waits until node i's console shows a transition to role
+// (active, standby) after mark, and returns that line.
+func (p *Pair) WaitRole(i, mark int, role string, timeout time.Duration) (string, error) {
+	vm := p.Nodes[i].VM
+	m, _, err := vm.WaitFrom(mark, regexp.MustCompile(`[^\n]*msg="role [a-z]+ -> `+role+`"[^\n]*\n`), timeout)
+	return strings.TrimSpace(m), err
+}
+
+// Status runs `status` at node i's console prompt.
+func (p *Pair) Status(i int) (string, error) {
+	return p.Nodes[i].VM.Prompt("status", 20*time.Second)
+}
