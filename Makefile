@@ -18,14 +18,17 @@ export TANDEM_DEBS ?= $(HOME)/.cache/tandem/debs
 
 GO_SOURCES := $(shell find . -name '*.go' -not -path './out/*') go.mod go.sum
 
-.PHONY: all build test unit integration fuzz lint bench demo deps clean
+.PHONY: all build test unit integration fuzz lint bench demo demo-netns deps clean
 
 all: build
 
-build: bin/tandem
+build: bin/tandem bin/tandem-image
 
 bin/tandem: $(GO_SOURCES)
-	$(GO) build -trimpath -o $@ ./cmd/tandem
+	CGO_ENABLED=0 $(GO) build -trimpath -o $@ ./cmd/tandem
+
+bin/tandem-image: $(GO_SOURCES)
+	$(GO) build -trimpath -o $@ ./cmd/tandem-image
 
 deps:
 	@./test/deps.sh $(TEST_PACKAGES)
@@ -54,6 +57,11 @@ bench: deps build
 
 demo: deps build
 	@./test/demo.sh
+
+# The same pair as two `tandem run` processes in network namespaces: no
+# image, no VM, ready in seconds.
+demo-netns: deps build
+	go run ./test/cmd/tandem-demo -netns
 
 clean:
 	rm -rf bin out

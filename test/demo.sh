@@ -1,8 +1,10 @@
 #!/bin/sh
-# make demo: the main job on the example seeds, with what exists so far.
+# make demo: build the appliance from Debian's packages, seed two node
+# disks from the example seeds, and boot the pair in QEMU.
 set -eu
 cd "$(dirname "$0")/.."
 step() { printf '\n== %s\n' "$*"; }
+start=$(date +%s)
 
 step "Validate both example seeds and check that they form a pair"
 ./bin/tandem seed check configs/haproxy1.toml configs/haproxy2.toml
@@ -18,9 +20,15 @@ if ./bin/tandem seed check "$tmp/haproxy1.toml"; then
 	exit 1
 fi
 
-step "The failover pair in network namespaces, with the real HAProxy"
-go run ./test/cmd/tandem-demo
+step "Build the appliance: Debian's kernel and HAProxy plus tandem as /init (tandem-image build)"
+./bin/tandem-image build --debs "$TANDEM_DEBS" --tandem bin/tandem --rootfs rootfs --out out
 
-step "Not there yet"
-echo "tandem as PID 1 in a booted image and the two-VM demo are still being built"
-echo "(issues 4 and 5); make demo will boot the VM pair when they land."
+step "Write each node's seed into its own copy of the disk image (tandem-image seed)"
+for n in 1 2; do
+	cp --sparse=always out/tandem.img "out/haproxy$n.img"
+	./bin/tandem-image seed --seed "configs/haproxy$n.toml" --into "out/haproxy$n.img"
+done
+
+go run ./test/cmd/tandem-demo -out out -disks out/haproxy1.img,out/haproxy2.img
+
+step "Done in $(($(date +%s) - start))s"

@@ -84,6 +84,18 @@ func BuildAppliance(ctx context.Context, dir string, log io.Writer) (*Appliance,
 		Disk: filepath.Join(out, image.DiskFile), Result: res, Took: time.Since(start)}, nil
 }
 
+// FromOut is an appliance already built by tandem-image into out.
+func FromOut(out string) (*Appliance, error) {
+	a := &Appliance{Dir: out, Kernel: filepath.Join(out, image.KernelFile), Initrd: filepath.Join(out, image.InitrdFile),
+		Disk: filepath.Join(out, image.DiskFile)}
+	for _, f := range []string{a.Kernel, a.Initrd, a.Disk} {
+		if _, err := os.Stat(f); err != nil {
+			return nil, fmt.Errorf("vmbed: %w (run tandem-image build first)", err)
+		}
+	}
+	return a, nil
+}
+
 // SeededDisk copies the appliance's disk to dst and writes seedFile into
 // it, as an operator does with `tandem-image seed`.
 func (a *Appliance) SeededDisk(seedFile, dst string) error {

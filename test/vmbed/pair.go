@@ -80,6 +80,16 @@ func NewPair(bed *testbed.Bed, app *Appliance, dir string, boots [2]Boot) (*Pair
 	return p, nil
 }
 
+// PairFromDisks is a pair that boots the given seeded disk images (made
+// with tandem-image seed) through UEFI.
+func PairFromDisks(bed *testbed.Bed, app *Appliance, dir string, disks [2]string) *Pair {
+	p := &Pair{Bed: bed, App: app, dir: dir}
+	for i, name := range []string{testbed.LB1, testbed.LB2} {
+		p.Nodes[i] = &Node{Name: name, Host: fmt.Sprintf("haproxy%d", i+1), Boot: BootUEFI, Disk: disks[i]}
+	}
+	return p
+}
+
 // MAC gives the NICs stable addresses: 52:54:00:<node>:<nic>.
 func mac(node, nic int) string { return fmt.Sprintf("52:54:00:00:%02x:%02x", node+1, nic) }
 
