@@ -21,7 +21,7 @@ var (
 )
 
 // appliance builds the image once for the whole test binary.
-func appliance(t *testing.T) *vmbed.Appliance {
+func appliance(t testing.TB) *vmbed.Appliance {
 	t.Helper()
 	if err := vmbed.Usable(); err != nil {
 		t.Skipf("vm: %v", err)
