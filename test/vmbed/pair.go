@@ -36,11 +36,11 @@ const Append = "console=ttyS0,115200 panic=-1"
 // Node is one appliance VM of the pair: lb1 runs configs/haproxy1.toml,
 // lb2 configs/haproxy2.toml.
 type Node struct {
-	Name string // testbed.LB1 or testbed.LB2
-	Host string // the seed's node name: haproxy1, haproxy2
-	Boot Boot
-	Disk string // its disk (UEFI) or seed disk (kernel)
-	VM   *VM    // the running VM; nil while stopped
+	Name  string // testbed.LB1 or testbed.LB2
+	Host  string // the seed's node name: haproxy1, haproxy2
+	Boot  Boot
+	Disk  string // its disk (UEFI) or seed disk (kernel)
+	VM    *VM    // the running VM; nil while stopped
 	Boots int
 }
 
