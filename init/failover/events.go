@@ -58,7 +58,12 @@ type DataLink struct {
 }
 
 // OperatorStandby: hand the VIP over now and stay standby.
-type OperatorStandby struct{ Now time.Time }
+type OperatorStandby struct {
+	Now time.Time
+	// Reason is what the transition says; "operator standby" when empty
+	// (the runtime says "shutting down" for its own handover).
+	Reason string
+}
 
 // OperatorOnline clears operator standby, the ban and the fail count.
 type OperatorOnline struct{ Now time.Time }

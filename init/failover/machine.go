@@ -27,14 +27,15 @@ type Machine struct {
 	role  Role
 	since time.Time
 
-	haproxyUp    bool
-	healthySince time.Time
-	linkUp       bool
-	opStandby    bool
-	banned       bool
-	bannedAt     time.Time
-	failCount    int
-	lastFailure  string
+	haproxyUp     bool
+	healthySince  time.Time
+	linkUp        bool
+	opStandby     bool
+	standbyReason string // why opStandby, for transitions
+	banned        bool
+	bannedAt      time.Time
+	failCount     int
+	lastFailure   string
 
 	probeID         uint64
 	probeStarted    time.Time
@@ -142,7 +143,10 @@ func (m *Machine) handle(ev Event, now time.Time, out []Action) []Action {
 	case DataLink:
 		m.linkUp = e.Up
 	case OperatorStandby:
-		m.opStandby = true
+		m.opStandby, m.standbyReason = true, e.Reason
+		if m.standbyReason == "" {
+			m.standbyReason = "operator standby"
+		}
 	case OperatorOnline:
 		m.opStandby, m.banned, m.bannedAt, m.failCount = false, false, time.Time{}, 0
 	case VIPLost:
@@ -410,7 +414,7 @@ func (m *Machine) eligible() bool {
 func (m *Machine) ineligibleReason() string {
 	switch {
 	case m.opStandby:
-		return "operator standby"
+		return m.standbyReason
 	case m.banned:
 		return fmt.Sprintf("banned after %d HAProxy failure(s), last: %s", m.failCount, m.lastFailure)
 	case !m.haproxyUp && m.lastFailure != "":

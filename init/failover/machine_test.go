@@ -401,6 +401,11 @@ func TestRules(t *testing.T) {
 			role: Standby, want: []string{"ReleaseVIP", "Broadcast"}, reason: "operator standby",
 		},
 		{
+			name: "a shutdown's standby gives its own reason",
+			run:  func(h *harness) { h.activate(); h.step(OperatorStandby{Reason: "shutting down"}) },
+			role: Standby, want: []string{"ReleaseVIP", "Broadcast"}, reason: "shutting down",
+		},
+		{
 			name: "operator standby node never probes",
 			run:  func(h *harness) { h.step(OperatorStandby{}); h.advance(10 * ft.StartupWait) },
 			role: Standby, not: []string{"StartProbe"},

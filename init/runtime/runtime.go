@@ -290,7 +290,7 @@ func (n *node) handOver() {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	held := n.engine.holder.Held()
-	_ = n.engine.submit(ctx, failover.OperatorStandby{Now: time.Now()})
+	_ = n.engine.submit(ctx, failover.OperatorStandby{Now: time.Now(), Reason: "shutting down"})
 	// Let the engine carry out the release and broadcast it.
 	deadline := time.Now().Add(time.Second)
 	for n.engine.holder.Held() && time.Now().Before(deadline) {
