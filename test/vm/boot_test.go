@@ -129,3 +129,49 @@ func TestNoSeed(t *testing.T) {
 		}
 	}
 }
+
+// TestSeedFromFwCfg boots the kernel and initramfs with the seed and its
+// HAProxy configuration passed by QEMU fw_cfg and no disk: the node runs
+// from fw_cfg and takes the VIP alone.
+func TestSeedFromFwCfg(t *testing.T) {
+	a := appliance(t)
+	root, err := testbed.ModuleRoot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	bed, err := testbed.New(t, testbed.Options{VMs: true, Prefix: "vf"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	// No disk: a seed volume would be tried before fw_cfg.
+	vm, err := vmbed.Start(vmbed.Spec{Name: "fwcfg", Netns: bed.Netns(testbed.LAN), Dir: dir,
+		Kernel: a.Kernel, Initrd: a.Initrd, Append: vmbed.Append,
+		FwCfg: map[string]string{
+			"opt/tandem/seed.toml":   filepath.Join(root, "configs", "haproxy1.toml"),
+			"opt/tandem/haproxy.cfg": filepath.Join(root, "configs", "haproxy.cfg"),
+		},
+		NICs: []vmbed.NIC{{Tap: testbed.DataTap(testbed.LB1), MAC: "52:54:00:00:01:00"}, {Tap: testbed.LinkTap(testbed.LB1), MAC: "52:54:00:00:01:01"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		vm.Kill()
+		if t.Failed() {
+			t.Logf("console:\n%s", vm.Console())
+		}
+	})
+	line, err := vm.WaitLine(vmbed.LineSeed, 90*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(line, "seed: from QEMU fw_cfg") {
+		t.Errorf("seed source: %s", line)
+	}
+	if _, err := vm.WaitLine(vmbed.LineActive, 60*time.Second); err != nil {
+		t.Fatal(err)
+	}
+	if err := bed.WaitHTTP(testbed.VIPURL, 30*time.Second); err != nil {
+		t.Errorf("client through the VIP: %v", err)
+	}
+}

@@ -5,11 +5,13 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"sync"
 	"syscall"
@@ -34,11 +36,12 @@ type Spec struct {
 	Initrd string
 	Append string
 	UEFI   bool
-	Disks  []string // raw images, virtio, in order (vda, vdb...)
-	CDROM  string   // an ISO image in the IDE CD-ROM drive (sr0)
-	NICs   []NIC    // in order: eth0, eth1...
-	MemMiB int      // default 512
-	Dir    string   // console log and monitor socket
+	Disks  []string          // raw images, virtio, in order (vda, vdb...)
+	CDROM  string            // an ISO image in the IDE CD-ROM drive (sr0)
+	FwCfg  map[string]string // QEMU fw_cfg items: name → host file
+	NICs   []NIC             // in order: eth0, eth1...
+	MemMiB int               // default 512
+	Dir    string            // console log and monitor socket
 }
 
 // VM is one running QEMU (TCG: KVM guests hang on these machines).
@@ -82,6 +85,9 @@ func Start(s Spec) (*VM, error) {
 	}
 	for _, d := range s.Disks {
 		args = append(args, "-drive", "file="+d+",format=raw,if=virtio")
+	}
+	for _, name := range slices.Sorted(maps.Keys(s.FwCfg)) {
+		args = append(args, "-fw_cfg", "name="+name+",file="+s.FwCfg[name])
 	}
 	if s.CDROM != "" {
 		args = append(args, "-cdrom", s.CDROM)
