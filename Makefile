@@ -18,7 +18,7 @@ export TANDEM_DEBS ?= $(HOME)/.cache/tandem/debs
 
 GO_SOURCES := $(shell find . -name '*.go' -not -path './out/*') go.mod go.sum
 
-.PHONY: all build test unit integration fuzz lint bench demo demo-netns deps clean
+.PHONY: all build test unit integration fuzz lint bench demo demo-netns mkosi deps clean
 
 all: build
 
@@ -53,7 +53,13 @@ lint:
 	staticcheck ./...
 
 bench: deps build
-	$(GO) test -count=1 -timeout 60m -p 1 -run '^$$' -bench . -benchtime 1x ./test/...
+	$(GO) test -count=1 -timeout 60m -p 1 -run '^$$' -bench . -benchtime 1x ./image/ ./test/...
+
+# The mkosi package root (see mkosi.conf). The placeholder works around
+# mkosi 14 reusing its incremental tree only when a build-image cache exists.
+mkosi:
+	mkdir -p mkosi.output && touch mkosi.output/tandem.cache-pre-dev
+	mkosi --nspawn-keep-unit --force build
 
 demo: deps build
 	@./test/demo.sh
