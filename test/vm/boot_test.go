@@ -175,3 +175,69 @@ func TestSeedFromFwCfg(t *testing.T) {
 		t.Errorf("client through the VIP: %v", err)
 	}
 }
+
+// TestGenericKernel builds the image with Debian's generic kernel (the
+// bare-metal option) and boots it with the hardware QEMU emulates for
+// physical machines: an Intel e1000 NIC for the data LAN and the i6300esb
+// watchdog. Coldplug loads both drivers, PID 1 arms the hardware watchdog
+// (no softdog), and the node serves the VIP over the e1000.
+func TestGenericKernel(t *testing.T) {
+	if testing.Short() {
+		t.Skip("downloads a 70 MB kernel package on first run")
+	}
+	if err := vmbed.Usable(); err != nil {
+		t.Skipf("vm: %v", err)
+	}
+	dir := t.TempDir()
+	a, err := vmbed.BuildAppliance(t.Context(), dir, "linux-image-amd64", os.Stderr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	bed, err := testbed.New(t, testbed.Options{VMs: true, Prefix: "vg"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	root, err := testbed.ModuleRoot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	seedDisk := filepath.Join(dir, "seed.img")
+	if err := vmbed.SeedDisk(filepath.Join(root, "configs", "haproxy1.toml"), seedDisk); err != nil {
+		t.Fatal(err)
+	}
+	vm, err := vmbed.Start(vmbed.Spec{Name: "generic", Netns: bed.Netns(testbed.LAN), Dir: dir,
+		Kernel: a.Kernel, Initrd: a.Initrd, Append: vmbed.Append, Disks: []string{seedDisk},
+		NICs: []vmbed.NIC{{Tap: testbed.DataTap(testbed.LB1), MAC: "52:54:00:00:01:00", Model: "e1000"},
+			{Tap: testbed.LinkTap(testbed.LB1), MAC: "52:54:00:00:01:01"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		vm.Kill()
+		if t.Failed() {
+			t.Logf("console:\n%s", vm.Console())
+		}
+	})
+	loaded, err := vm.WaitLine(`tandem: modules: loaded `, 90*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range []string{"e1000,", "i6300esb"} {
+		if !strings.Contains(loaded, m) {
+			t.Errorf("module %s not loaded: %s", strings.TrimSuffix(m, ","), loaded)
+		}
+	}
+	if _, err := vm.WaitLine(`tandem: watchdog: armed`, 30*time.Second); err != nil {
+		t.Error(err)
+	}
+	if strings.Contains(vm.Console(), "loaded softdog") {
+		t.Error("softdog loaded although the i6300esb is there")
+	}
+	if _, err := vm.WaitLine(vmbed.LineActive, 60*time.Second); err != nil {
+		t.Fatal(err)
+	}
+	if err := bed.WaitHTTP(testbed.VIPURL, 30*time.Second); err != nil {
+		t.Errorf("client through the VIP over the e1000: %v", err)
+	}
+	t.Logf("%s; QEMU start to VIP held %v", loaded, time.Since(vm.Started).Round(100*time.Millisecond))
+}

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"tandem/image/pkgroot"
 	"tandem/test/testbed"
 	"tandem/test/vmbed"
 )
@@ -32,7 +33,7 @@ func appliance(t testing.TB) *vmbed.Appliance {
 		}
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 		defer cancel()
-		app, appErr = vmbed.BuildAppliance(ctx, appDir, os.Stderr)
+		app, appErr = vmbed.BuildAppliance(ctx, appDir, pkgroot.DefaultKernel, os.Stderr)
 	})
 	if appErr != nil {
 		t.Fatalf("build the appliance: %v", appErr)

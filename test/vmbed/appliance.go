@@ -51,9 +51,11 @@ func Usable() error {
 }
 
 // BuildAppliance builds the tandem binary from this module and the
-// appliance image from Debian's packages (downloaded into DebCache on
-// first use) into dir.
-func BuildAppliance(ctx context.Context, dir string, log io.Writer) (*Appliance, error) {
+// appliance image from Debian's packages into dir, with the given kernel
+// package (pkgroot.DefaultKernel, or linux-image-amd64 for physical
+// hardware). The packages are downloaded on first use into DebCache, or
+// DebCache-<kernel> for another kernel (a cache holds one package set).
+func BuildAppliance(ctx context.Context, dir, kernel string, log io.Writer) (*Appliance, error) {
 	start := time.Now()
 	root, err := testbed.ModuleRoot()
 	if err != nil {
@@ -66,7 +68,11 @@ func BuildAppliance(ctx context.Context, dir string, log io.Writer) (*Appliance,
 	if out, err := cmd.CombinedOutput(); err != nil {
 		return nil, fmt.Errorf("vmbed: go build tandem: %w\n%s", err, out)
 	}
-	pkg, err := pkgroot.FromDebs(ctx, DebCache(), pkgroot.Roots(pkgroot.DefaultKernel), log)
+	cache := DebCache()
+	if kernel != pkgroot.DefaultKernel {
+		cache += "-" + kernel
+	}
+	pkg, err := pkgroot.FromDebs(ctx, cache, pkgroot.Roots(kernel), log)
 	if err != nil {
 		return nil, fmt.Errorf("vmbed: package root: %w", err)
 	}

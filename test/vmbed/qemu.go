@@ -21,10 +21,11 @@ import (
 // OVMF is Debian's UEFI firmware for QEMU (package ovmf).
 const OVMF = "/usr/share/ovmf/OVMF.fd"
 
-// NIC is one virtio network card on a tap device.
+// NIC is one network card on a tap device.
 type NIC struct {
-	Tap string
-	MAC string
+	Tap   string
+	MAC   string
+	Model string // QEMU device; default virtio-net-pci
 }
 
 // Spec describes one VM. Either Kernel (direct boot, with Initrd and
@@ -94,8 +95,11 @@ func Start(s Spec) (*VM, error) {
 	}
 	for i, n := range s.NICs {
 		id := fmt.Sprintf("n%d", i)
+		if n.Model == "" {
+			n.Model = "virtio-net-pci"
+		}
 		args = append(args, "-netdev", "tap,id="+id+",ifname="+n.Tap+",script=no,downscript=no",
-			"-device", "virtio-net-pci,netdev="+id+",mac="+n.MAC)
+			"-device", n.Model+",netdev="+id+",mac="+n.MAC)
 	}
 	var err error
 	if v.logf, err = os.Create(v.LogPath); err != nil {
