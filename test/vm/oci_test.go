@@ -1,14 +1,12 @@
 package vm
 
 import (
-	"bytes"
 	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -72,28 +70,18 @@ func TestOCIImage(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	console := &syncBuffer{}
-	cmd := exec.Command("ip", "netns", "exec", bed.Netns(testbed.LB1),
-		"unshare", "--pid", "--fork", "--mount", "--uts", "--ipc", "--root="+root, "/init")
-	cmd.Env = append(img.Config.Config.Env, "container=oci", "TANDEM_CMDLINE=tandem.seed=/seed/haproxy1.toml tandem.state=/state")
-	cmd.Stdout, cmd.Stderr = console, console
-	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
-	if err := cmd.Start(); err != nil {
+	// The container's environment is the image's plus what a manager
+	// adds; the bed runs it in lb1's namespace, logs it and kills it.
+	args := append([]string{"env", "-i"}, img.Config.Config.Env...)
+	args = append(args, "container=oci", "TANDEM_CMDLINE=tandem.seed=/seed/haproxy1.toml tandem.state=/state",
+		"/usr/bin/unshare", "--pid", "--fork", "--mount", "--uts", "--ipc", "--root="+root, "/init")
+	proc, err := bed.Start(testbed.LB1, args...)
+	if err != nil {
 		t.Fatal(err)
 	}
-	done := make(chan error, 1)
-	go func() { done <- cmd.Wait() }()
 	t.Cleanup(func() {
-		if pid := childOf(cmd.Process.Pid); pid > 0 {
-			_ = syscall.Kill(pid, syscall.SIGKILL)
-		}
-		_ = cmd.Process.Kill()
-		select {
-		case <-done:
-		case <-time.After(10 * time.Second):
-		}
 		if t.Failed() {
-			t.Logf("container output:\n%s", console.String())
+			t.Logf("container output:\n%s", proc.Log())
 		}
 	})
 	if err := bed.WaitHTTP(testbed.VIPURL, 60*time.Second); err != nil {
@@ -105,13 +93,13 @@ func TestOCIImage(t *testing.T) {
 	for _, want := range []string{"container: yes, container=oci in the environment",
 		"container: skipping kernel modules, the hardware watchdog and reboot", "seed: from kernel command line",
 		"HAProxy ready"} {
-		if !strings.Contains(console.String(), want) {
+		if !strings.Contains(proc.Log(), want) {
 			t.Errorf("container output lacks %q", want)
 		}
 	}
 
 	// docker/podman stop: SIGTERM to PID 1, an orderly shutdown, exit 0.
-	pid := childOf(cmd.Process.Pid)
+	pid := childOf(proc.Pid())
 	if pid <= 0 {
 		t.Fatal("no PID 1 under unshare")
 	}
@@ -119,14 +107,14 @@ func TestOCIImage(t *testing.T) {
 		t.Fatal(err)
 	}
 	select {
-	case err := <-done:
-		if err != nil {
+	case <-proc.Done():
+		if err := proc.Wait(); err != nil {
 			t.Errorf("container exit: %v", err)
 		}
 	case <-time.After(60 * time.Second):
 		t.Fatal("still running 60s after SIGTERM")
 	}
-	inOrder(t, "container stop", console.String(), "shutdown: reboot requested by signal terminated",
+	inOrder(t, "container stop", proc.Log(), "shutdown: reboot requested by signal terminated",
 		"vip: released", "exiting with status 0")
 	if bed.HasAddr(testbed.LB1, "eth0", testbed.VIP.Addr()) {
 		t.Errorf("the VIP stayed on lb1 after the container stopped")
@@ -134,24 +122,6 @@ func TestOCIImage(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(root, "state", "tandem", "seed.toml")); err != nil {
 		t.Errorf("seed not persisted in the state folder: %v", err)
 	}
-}
-
-// syncBuffer is a bytes.Buffer safe to read while the process writes.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }
 
 // childOf is the first child of pid (unshare's forked PID 1).
