@@ -40,20 +40,12 @@ func BenchmarkBoot(b *testing.B) {
 	for i := 0; i < b.N; i++ {
 		for run := 0; run < runs; run++ {
 			for _, r := range rows {
-				spec := vmbed.Spec{Name: fmt.Sprintf("bench-%d-%d", r.boot, run), Netns: bed.Netns(testbed.LAN), Dir: dir,
-					NICs: []vmbed.NIC{{Tap: testbed.DataTap(testbed.LB1), MAC: "52:54:00:00:01:00"}, {Tap: testbed.LinkTap(testbed.LB1), MAC: "52:54:00:00:01:01"}}}
-				disk := filepath.Join(dir, spec.Name+".img")
-				if r.boot == vmbed.BootUEFI {
-					err = a.SeededDisk(seedFile, disk)
-					spec.UEFI = true
-				} else {
-					err = vmbed.SeedDisk(seedFile, disk)
-					spec.Kernel, spec.Initrd, spec.Append = a.Kernel, a.Initrd, vmbed.Append
-				}
-				if err != nil {
+				name := fmt.Sprintf("bench-%d-%d", r.boot, run)
+				disk := filepath.Join(dir, name+".img")
+				if err := a.NodeDisk(r.boot, seedFile, disk); err != nil {
 					b.Fatal(err)
 				}
-				spec.Disks = []string{disk}
+				spec := a.BootSpec(vmbed.Spec{Name: name, Netns: bed.Netns(testbed.LAN), Dir: dir, NICs: vmbed.NICs(0)}, r.boot, disk)
 				vm, err := vmbed.Start(spec)
 				if err != nil {
 					b.Fatal(err)

@@ -12,6 +12,31 @@ import (
 	"tandem/test/vmbed"
 )
 
+// startVM boots one appliance VM in the bed's LAN namespace, with lb1's
+// NICs unless spec names others, and shows its console when the test
+// fails.
+func startVM(t *testing.T, bed *testbed.Bed, spec vmbed.Spec) *vmbed.VM {
+	t.Helper()
+	spec.Netns = bed.Netns(testbed.LAN)
+	if spec.Dir == "" {
+		spec.Dir = t.TempDir()
+	}
+	if spec.NICs == nil {
+		spec.NICs = vmbed.NICs(0)
+	}
+	vm, err := vmbed.Start(spec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		vm.Kill()
+		if t.Failed() {
+			t.Logf("console:\n%s", vm.Console())
+		}
+	})
+	return vm
+}
+
 // TestSeedOnCDROM boots the kernel and initramfs with the seed on an
 // ISO9660 CD-ROM and no disk at all: the node runs from the CD's seed,
 // says it cannot persist it, and takes the VIP alone.
@@ -47,18 +72,7 @@ func TestSeedOnCDROM(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	vm, err := vmbed.Start(vmbed.Spec{Name: "cd", Netns: bed.Netns(testbed.LAN), Dir: dir,
-		Kernel: a.Kernel, Initrd: a.Initrd, Append: vmbed.Append, CDROM: iso,
-		NICs: []vmbed.NIC{{Tap: testbed.DataTap(testbed.LB1), MAC: "52:54:00:00:01:00"}, {Tap: testbed.LinkTap(testbed.LB1), MAC: "52:54:00:00:01:01"}}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		vm.Kill()
-		if t.Failed() {
-			t.Logf("console:\n%s", vm.Console())
-		}
-	})
+	vm := startVM(t, bed, a.BootSpec(vmbed.Spec{Name: "cd", Dir: dir, CDROM: iso}, vmbed.BootKernel, ""))
 	line, err := vm.WaitLine(vmbed.LineSeed, 90*time.Second)
 	if err != nil {
 		t.Fatal(err)
@@ -85,18 +99,7 @@ func TestNoSeed(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	vm, err := vmbed.Start(vmbed.Spec{Name: "noseed", Netns: bed.Netns(testbed.LAN), Dir: t.TempDir(),
-		Kernel: a.Kernel, Initrd: a.Initrd, Append: vmbed.Append,
-		NICs: []vmbed.NIC{{Tap: testbed.DataTap(testbed.LB1), MAC: "52:54:00:00:01:00"}}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		vm.Kill()
-		if t.Failed() {
-			t.Logf("console:\n%s", vm.Console())
-		}
-	})
+	vm := startVM(t, bed, a.BootSpec(vmbed.Spec{Name: "noseed", NICs: vmbed.NICs(0)[:1]}, vmbed.BootKernel, ""))
 	if _, err := vm.WaitLine(`no valid seed .*the load balancer is not running`, 90*time.Second); err != nil {
 		t.Fatal(err)
 	}
@@ -145,22 +148,10 @@ func TestSeedFromFwCfg(t *testing.T) {
 	}
 	dir := t.TempDir()
 	// No disk: a seed volume would be tried before fw_cfg.
-	vm, err := vmbed.Start(vmbed.Spec{Name: "fwcfg", Netns: bed.Netns(testbed.LAN), Dir: dir,
-		Kernel: a.Kernel, Initrd: a.Initrd, Append: vmbed.Append,
-		FwCfg: map[string]string{
-			"opt/tandem/seed.toml":   filepath.Join(root, "configs", "haproxy1.toml"),
-			"opt/tandem/haproxy.cfg": filepath.Join(root, "configs", "haproxy.cfg"),
-		},
-		NICs: []vmbed.NIC{{Tap: testbed.DataTap(testbed.LB1), MAC: "52:54:00:00:01:00"}, {Tap: testbed.LinkTap(testbed.LB1), MAC: "52:54:00:00:01:01"}}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		vm.Kill()
-		if t.Failed() {
-			t.Logf("console:\n%s", vm.Console())
-		}
-	})
+	vm := startVM(t, bed, a.BootSpec(vmbed.Spec{Name: "fwcfg", Dir: dir, FwCfg: map[string]string{
+		"opt/tandem/seed.toml":   filepath.Join(root, "configs", "haproxy1.toml"),
+		"opt/tandem/haproxy.cfg": filepath.Join(root, "configs", "haproxy.cfg"),
+	}}, vmbed.BootKernel, ""))
 	line, err := vm.WaitLine(vmbed.LineSeed, 90*time.Second)
 	if err != nil {
 		t.Fatal(err)
@@ -202,22 +193,12 @@ func TestGenericKernel(t *testing.T) {
 		t.Fatal(err)
 	}
 	seedDisk := filepath.Join(dir, "seed.img")
-	if err := vmbed.SeedDisk(filepath.Join(root, "configs", "haproxy1.toml"), seedDisk); err != nil {
+	if err := a.NodeDisk(vmbed.BootKernel, filepath.Join(root, "configs", "haproxy1.toml"), seedDisk); err != nil {
 		t.Fatal(err)
 	}
-	vm, err := vmbed.Start(vmbed.Spec{Name: "generic", Netns: bed.Netns(testbed.LAN), Dir: dir,
-		Kernel: a.Kernel, Initrd: a.Initrd, Append: vmbed.Append, Disks: []string{seedDisk},
-		NICs: []vmbed.NIC{{Tap: testbed.DataTap(testbed.LB1), MAC: "52:54:00:00:01:00", Model: "e1000"},
-			{Tap: testbed.LinkTap(testbed.LB1), MAC: "52:54:00:00:01:01"}}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		vm.Kill()
-		if t.Failed() {
-			t.Logf("console:\n%s", vm.Console())
-		}
-	})
+	nics := vmbed.NICs(0)
+	nics[0].Model = "e1000"
+	vm := startVM(t, bed, a.BootSpec(vmbed.Spec{Name: "generic", Dir: dir, NICs: nics}, vmbed.BootKernel, seedDisk))
 	loaded, err := vm.WaitLine(`tandem: modules: loaded `, 90*time.Second)
 	if err != nil {
 		t.Fatal(err)

@@ -102,21 +102,33 @@ func FromOut(out string) (*Appliance, error) {
 	return a, nil
 }
 
-// SeededDisk copies the appliance's disk to dst and writes seedFile into
-// it, as an operator does with `tandem-image seed`.
-func (a *Appliance) SeededDisk(seedFile, dst string) error {
-	if err := copyFile(a.Disk, dst); err != nil {
-		return err
+// NodeDisk prepares a node's disk from seedFile, as an operator does with
+// tandem-image seed: a seeded copy of the appliance's disk for a UEFI
+// boot, a seed disk for a kernel+initramfs boot.
+func (a *Appliance) NodeDisk(b Boot, seedFile, dst string) error {
+	if b == BootUEFI {
+		if err := copyFile(a.Disk, dst); err != nil {
+			return err
+		}
+	} else {
+		_ = os.Remove(dst) // Seed makes a seed disk where none exists
 	}
 	_, err := image.Seed(dst, seedFile, nil, time.Unix(0, 0))
 	return err
 }
 
-// SeedDisk makes a seed disk for a kernel+initramfs boot.
-func SeedDisk(seedFile, dst string) error {
-	_ = os.Remove(dst)
-	_, err := image.Seed(dst, seedFile, nil, time.Unix(0, 0))
-	return err
+// BootSpec completes spec to boot the appliance the b way from disk
+// (which may be empty for a kernel boot with no disk).
+func (a *Appliance) BootSpec(spec Spec, b Boot, disk string) Spec {
+	if b == BootUEFI {
+		spec.UEFI = true
+	} else {
+		spec.Kernel, spec.Initrd, spec.Append = a.Kernel, a.Initrd, Append
+	}
+	if disk != "" {
+		spec.Disks = append(spec.Disks, disk)
+	}
+	return spec
 }
 
 // copyFile copies a sparse-friendly way: cp keeps holes, so a 130 MiB

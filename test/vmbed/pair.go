@@ -63,16 +63,8 @@ func NewPair(bed *testbed.Bed, app *Appliance, dir string, boots [2]Boot) (*Pair
 	p := &Pair{Bed: bed, App: app, dir: dir}
 	for i, name := range []string{testbed.LB1, testbed.LB2} {
 		n := &Node{Name: name, Host: fmt.Sprintf("haproxy%d", i+1), Boot: boots[i]}
-		seedFile := filepath.Join(root, "configs", n.Host+".toml")
-		switch n.Boot {
-		case BootUEFI:
-			n.Disk = filepath.Join(dir, name+"-tandem.img")
-			err = app.SeededDisk(seedFile, n.Disk)
-		case BootKernel:
-			n.Disk = filepath.Join(dir, name+"-seed.img")
-			err = SeedDisk(seedFile, n.Disk)
-		}
-		if err != nil {
+		n.Disk = filepath.Join(dir, name+"-disk.img")
+		if err := app.NodeDisk(n.Boot, filepath.Join(root, "configs", n.Host+".toml"), n.Disk); err != nil {
 			return nil, fmt.Errorf("vmbed: %s disk: %w", name, err)
 		}
 		p.Nodes[i] = n
@@ -90,20 +82,19 @@ func PairFromDisks(bed *testbed.Bed, app *Appliance, dir string, disks [2]string
 	return p
 }
 
-// MAC gives the NICs stable addresses: 52:54:00:<node>:<nic>.
-func mac(node, nic int) string { return fmt.Sprintf("52:54:00:00:%02x:%02x", node+1, nic) }
+// NICs are node i's (0: lb1, 1: lb2) network cards: eth0 on the data LAN
+// tap, eth1 on the interlink tap, with stable MACs 52:54:00:00:<i+1>:<nic>.
+func NICs(i int) []NIC {
+	name := []string{testbed.LB1, testbed.LB2}[i]
+	return []NIC{{Tap: testbed.DataTap(name), MAC: fmt.Sprintf("52:54:00:00:%02x:00", i+1)},
+		{Tap: testbed.LinkTap(name), MAC: fmt.Sprintf("52:54:00:00:%02x:01", i+1)}}
+}
 
 // Boot starts node i's VM.
 func (p *Pair) Boot(i int) (*VM, error) {
 	n := p.Nodes[i]
-	spec := Spec{Name: fmt.Sprintf("%s-boot%d", n.Name, n.Boots+1), Netns: p.Bed.Netns(testbed.LAN), Dir: p.dir,
-		Disks: []string{n.Disk},
-		NICs:  []NIC{{Tap: testbed.DataTap(n.Name), MAC: mac(i, 0)}, {Tap: testbed.LinkTap(n.Name), MAC: mac(i, 1)}}}
-	if n.Boot == BootUEFI {
-		spec.UEFI = true
-	} else {
-		spec.Kernel, spec.Initrd, spec.Append = p.App.Kernel, p.App.Initrd, Append
-	}
+	spec := p.App.BootSpec(Spec{Name: fmt.Sprintf("%s-boot%d", n.Name, n.Boots+1), Netns: p.Bed.Netns(testbed.LAN),
+		Dir: p.dir, NICs: NICs(i)}, n.Boot, n.Disk)
 	vm, err := Start(spec)
 	if err != nil {
 		return nil, err
