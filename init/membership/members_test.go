@@ -6,6 +6,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"tandem/test/netnstest"
 )
 
 var (
@@ -89,7 +91,7 @@ func waitFor(t *testing.T, timeout time.Duration, what string, cond func() bool)
 }
 
 func TestJoinMessageAndGracefulLeave(t *testing.T) {
-	if !inPrivateNetns(t) {
+	if !netnstest.InPrivateNetns(t) {
 		return
 	}
 	t0 := time.Now()
@@ -161,7 +163,7 @@ func TestJoinMessageAndGracefulLeave(t *testing.T) {
 }
 
 func TestWrongKeyCannotJoin(t *testing.T) {
-	if !inPrivateNetns(t) {
+	if !netnstest.InPrivateNetns(t) {
 		return
 	}
 	a := startNode(t, "haproxy1", addrA, secret, addrB)
@@ -196,7 +198,7 @@ func TestWrongKeyCannotJoin(t *testing.T) {
 }
 
 func TestRejoinAfterPartition(t *testing.T) {
-	if !inPrivateNetns(t) {
+	if !netnstest.InPrivateNetns(t) {
 		return
 	}
 	a := startNode(t, "haproxy1", addrA, secret, addrB)

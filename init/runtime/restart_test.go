@@ -18,45 +18,8 @@ import (
 	"tandem/init/control"
 	"tandem/init/haproxy"
 	"tandem/init/seed"
+	"tandem/test/netnstest"
 )
-
-// The runtime binds ports and watches links of the whole process (memberlist
-// dials from any OS thread), so these tests run in a child process that
-// lives in a private network namespace of its own.
-const netnsChildEnv = "TANDEM_RUNTIME_NETNS_CHILD"
-
-// inPrivateNetns re-runs the calling test in a child process with its own,
-// anonymous network namespace. It returns true in the child (go on with the
-// test) and false in the parent (done). The namespace, and the links made
-// in it, die with the child.
-func inPrivateNetns(t *testing.T) bool {
-	t.Helper()
-	if os.Getenv(netnsChildEnv) == "1" {
-		return true
-	}
-	if os.Geteuid() != 0 {
-		t.Skip("needs root for a network namespace")
-	}
-	for _, tool := range []string{"ip", "/usr/sbin/haproxy"} {
-		if _, err := exec.LookPath(tool); err != nil {
-			t.Skipf("needs %s", tool)
-		}
-	}
-	cmd := exec.Command(os.Args[0], "-test.run=^"+t.Name()+"$", "-test.v", "-test.count=1")
-	cmd.Env = append(os.Environ(), netnsChildEnv+"=1")
-	cmd.SysProcAttr = &syscall.SysProcAttr{Cloneflags: syscall.CLONE_NEWNET}
-	out, err := cmd.CombinedOutput()
-	for _, line := range strings.Split(strings.TrimRight(string(out), "\n"), "\n") {
-		if strings.HasPrefix(strings.TrimSpace(line), "---") || strings.HasPrefix(line, "=== RUN") || line == "PASS" || line == "FAIL" {
-			continue
-		}
-		t.Log(line)
-	}
-	if err != nil {
-		t.Fatalf("in private netns: %v", err)
-	}
-	return false
-}
 
 func ipCmd(t *testing.T, args ...string) {
 	t.Helper()
@@ -229,7 +192,10 @@ func assertCleanedUp(t *testing.T, runDir string, pids []int) {
 // runs. Before the undo stack, the retry found 7946 taken and ran without
 // membership, next to the first attempt's HAProxy.
 func TestRetryAfterFailedStart(t *testing.T) {
-	if !inPrivateNetns(t) {
+	// The runtime binds ports and watches links of the whole process
+	// (memberlist dials from any OS thread): the test runs in a child
+	// process in a private network namespace of its own.
+	if !netnstest.InPrivateNetns(t, "/usr/sbin/haproxy") {
 		return
 	}
 	c := setupLinks(t)
