@@ -316,22 +316,12 @@ func TestPID1(t *testing.T) {
 		one("orphans-reaped"), one("zombies"), one("orphans-ms"), one("shutdown-ms"))
 }
 
-// childOf finds the child of pid (unshare's forked PID 1) by scanning /proc.
+// childOf finds the child of pid (unshare's forked PID 1).
 func childOf(pid int) int {
-	entries, _ := os.ReadDir("/proc")
-	for _, e := range entries {
-		c, err := strconv.Atoi(e.Name())
-		if err != nil {
-			continue
-		}
-		b, err := os.ReadFile("/proc/" + e.Name() + "/stat")
-		if err != nil {
-			continue
-		}
-		s := string(b)
-		f := strings.Fields(s[strings.LastIndexByte(s, ')')+1:])
-		if len(f) > 1 && f[1] == strconv.Itoa(pid) {
-			return c
+	procs, _ := reap.Procs()
+	for _, p := range procs {
+		if p.PPID == pid {
+			return p.PID
 		}
 	}
 	return 0

@@ -14,6 +14,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"tandem/init/reap"
 )
 
 // instance is one tandem running as PID 1 of its own PID, mount and UTS
@@ -105,14 +107,9 @@ func (in *instance) unsharePID() int { return in.cmd.Process.Pid }
 // has not exec'd yet.
 func (in *instance) tandemPID() int {
 	pid := in.unsharePID()
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/task/%d/children", pid, pid))
-	if err != nil {
-		return 0
-	}
-	for _, f := range strings.Fields(string(b)) {
-		child, _ := strconv.Atoi(f)
-		if comm(child) == "tandem" {
-			return child
+	for _, c := range children(pid) {
+		if c.Comm == "tandem" {
+			return c.PID
 		}
 	}
 	return 0
@@ -169,38 +166,13 @@ func (in *instance) exitStatus(timeout time.Duration) int {
 	return -1
 }
 
-func comm(pid int) string {
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/comm", pid))
-	if err != nil {
-		return ""
-	}
-	return strings.TrimSpace(string(b))
-}
-
-// children lists the host PIDs whose parent is pid, with their state.
-func children(pid int) map[int]string {
-	out := map[int]string{}
-	entries, _ := os.ReadDir("/proc")
-	for _, e := range entries {
-		p, err := strconv.Atoi(e.Name())
-		if err != nil {
-			continue
-		}
-		b, err := os.ReadFile("/proc/" + e.Name() + "/stat")
-		if err != nil {
-			continue
-		}
-		s := string(b)
-		i := strings.LastIndexByte(s, ')')
-		if i < 0 {
-			continue
-		}
-		f := strings.Fields(s[i+1:])
-		if len(f) < 2 {
-			continue
-		}
-		if ppid, _ := strconv.Atoi(f[1]); ppid == pid {
-			out[p] = f[0]
+// children lists the processes whose parent is pid, zombies included.
+func children(pid int) []reap.Proc {
+	procs, _ := reap.Procs()
+	var out []reap.Proc
+	for _, p := range procs {
+		if p.PPID == pid {
+			out = append(out, p)
 		}
 	}
 	return out

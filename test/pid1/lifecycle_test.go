@@ -66,8 +66,8 @@ func TestPID1Lifecycle(t *testing.T) {
 	}
 	spawnTook := time.Since(spawnStart)
 	adopted := 0
-	for child := range children(pid) {
-		if comm(child) == "sleep" {
+	for _, child := range children(pid) {
+		if child.Comm == "sleep" {
 			adopted++
 		}
 	}
@@ -75,10 +75,10 @@ func TestPID1Lifecycle(t *testing.T) {
 	deadline = time.Now().Add(10 * time.Second)
 	for {
 		zombies, sleeps = 0, 0
-		for child, st := range children(pid) {
-			if st == "Z" {
+		for _, child := range children(pid) {
+			if child.State == 'Z' {
 				zombies++
-			} else if comm(child) == "sleep" {
+			} else if child.Comm == "sleep" {
 				sleeps++
 			}
 		}

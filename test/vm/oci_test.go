@@ -1,11 +1,9 @@
 package vm
 
 import (
-	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -13,6 +11,7 @@ import (
 
 	"tandem/image"
 	"tandem/image/oci"
+	"tandem/init/reap"
 	"tandem/test/testbed"
 )
 
@@ -124,16 +123,10 @@ func TestOCIImage(t *testing.T) {
 	}
 }
 
-// childOf is the first child of pid (unshare's forked PID 1).
+// childOf is the first child of pid (unshare's forked PID 1), or 0.
 func childOf(pid int) int {
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/task/%d/children", pid, pid))
-	if err != nil {
-		return 0
+	if c := reap.Children(pid); len(c) > 0 {
+		return c[0]
 	}
-	f := strings.Fields(string(b))
-	if len(f) == 0 {
-		return 0
-	}
-	n, _ := strconv.Atoi(f[0])
-	return n
+	return 0
 }
