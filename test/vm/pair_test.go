@@ -69,28 +69,14 @@ func inOrder(t *testing.T, what, text string, lines ...string) {
 // bothOnline matches status's online line with both nodes (own first).
 const bothOnline = `Online: \[ haproxy[12] haproxy[12] \]`
 
-// waitStatus runs `status` on node i until it matches every want (regular
-// expressions).
+// waitStatus is Pair.WaitStatus, failing the test when it fails.
 func waitStatus(t *testing.T, p *vmbed.Pair, i int, timeout time.Duration, want ...string) string {
 	t.Helper()
-	deadline := time.Now().Add(timeout)
-	for {
-		out, err := p.Status(i)
-		missing := ""
-		for _, w := range want {
-			if !regexp.MustCompile(w).MatchString(out) {
-				missing = w
-				break
-			}
-		}
-		if err == nil && missing == "" {
-			return out
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("%s status never showed %q (err %v):\n%s", p.Nodes[i].Name, missing, err, out)
-		}
-		time.Sleep(3 * time.Second)
+	out, err := p.WaitStatus(i, timeout, want...)
+	if err != nil {
+		t.Fatal(err)
 	}
+	return out
 }
 
 // TestPair boots the seed document's pair as two VMs (lb1 from the UEFI

@@ -132,3 +132,26 @@ func (p *Pair) WaitRole(i, mark int, role string, timeout time.Duration) (string
 func (p *Pair) Status(i int) (string, error) {
 	return p.Nodes[i].VM.Prompt("status", 20*time.Second)
 }
+
+// WaitStatus runs `status` on node i every 2 s until its output matches
+// every want (regular expressions), and returns that output.
+func (p *Pair) WaitStatus(i int, timeout time.Duration, want ...string) (string, error) {
+	deadline := time.Now().Add(timeout)
+	for {
+		out, err := p.Status(i)
+		missing := ""
+		for _, w := range want {
+			if !regexp.MustCompile(w).MatchString(out) {
+				missing = w
+				break
+			}
+		}
+		if err == nil && missing == "" {
+			return out, nil
+		}
+		if time.Now().After(deadline) {
+			return out, fmt.Errorf("%s: status never showed %q (%v):\n%s", p.Nodes[i].Host, missing, err, out)
+		}
+		time.Sleep(2 * time.Second)
+	}
+}

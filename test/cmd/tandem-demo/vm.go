@@ -36,21 +36,15 @@ func get(bed *testbed.Bed) error {
 	return nil
 }
 
-// status runs `status` at a node's console prompt and prints it.
+// status runs `status` at a node's console prompt until it shows want,
+// and prints it.
 func status(p *vmbed.Pair, i int, want string) error {
 	step("`status` typed at the serial console of %s", p.Nodes[i].Host)
-	deadline := time.Now().Add(60 * time.Second)
-	for {
-		out, err := p.Status(i)
-		if err == nil && regexp.MustCompile(want).MatchString(out) {
-			fmt.Print(out)
-			return nil
-		}
-		if time.Now().After(deadline) {
-			return fmt.Errorf("%s: status never showed %q (%v):\n%s", p.Nodes[i].Host, want, err, out)
-		}
-		time.Sleep(2 * time.Second)
+	out, err := p.WaitStatus(i, 60*time.Second, want)
+	if err == nil {
+		fmt.Print(out)
 	}
+	return err
 }
 
 func runVMs(out string, disks [2]string) (err error) {
