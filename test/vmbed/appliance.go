@@ -20,8 +20,6 @@ type Appliance struct {
 	Kernel string
 	Initrd string
 	Disk   string
-	Result *image.Result
-	Took   time.Duration // binary plus image build
 }
 
 // DebCache is where the Debian packages are cached: $TANDEM_DEBS, else
@@ -56,7 +54,6 @@ func Usable() error {
 // hardware). The packages are downloaded on first use into DebCache, or
 // DebCache-<kernel> for another kernel (a cache holds one package set).
 func BuildAppliance(ctx context.Context, dir, kernel string, log io.Writer) (*Appliance, error) {
-	start := time.Now()
 	root, err := testbed.ModuleRoot()
 	if err != nil {
 		return nil, err
@@ -81,13 +78,13 @@ func BuildAppliance(ctx context.Context, dir, kernel string, log io.Writer) (*Ap
 		return nil, err
 	}
 	out := filepath.Join(dir, "out")
-	res, err := image.Build(image.Config{PkgRoot: pkg, Tandem: bin, RootFS: filepath.Join(root, "rootfs"),
+	_, err = image.Build(image.Config{PkgRoot: pkg, Tandem: bin, RootFS: filepath.Join(root, "rootfs"),
 		Out: out, Modules: image.DefaultModules, Epoch: epoch, Log: io.Discard})
 	if err != nil {
 		return nil, fmt.Errorf("vmbed: image build: %w", err)
 	}
 	return &Appliance{Dir: dir, Kernel: filepath.Join(out, image.KernelFile), Initrd: filepath.Join(out, image.InitrdFile),
-		Disk: filepath.Join(out, image.DiskFile), Result: res, Took: time.Since(start)}, nil
+		Disk: filepath.Join(out, image.DiskFile)}, nil
 }
 
 // FromOut is an appliance already built by tandem-image into out.

@@ -117,7 +117,6 @@ var (
 	LineSeed   = `tandem: seed: from `
 	LineReady  = `tandem: HAProxy ready `
 	LineActive = `msg="vip: acquired and announced"`
-	LineRole   = `msg="role [a-z]+ -> [a-z]+"`
 )
 
 // WaitRole waits until node i's console shows a transition to role
